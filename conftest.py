@@ -1,0 +1,3 @@
+"""Root conftest: shared fixtures for every member's tests."""
+
+pytest_plugins = ["paperdesk_core.testing"]
