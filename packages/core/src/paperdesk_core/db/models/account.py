@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from paperdesk_core.db.base import Base, IdMixin, TimestampMixin
+
+STARTING_CASH = Decimal("100000.00")
+
+
+class Account(IdMixin, TimestampMixin, Base):
+    """A paper trading account; cash and positions derive from its fills."""
+
+    __tablename__ = "accounts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    starting_cash: Mapped[Decimal] = mapped_column(default=STARTING_CASH)
+    cash: Mapped[Decimal] = mapped_column(default=STARTING_CASH)
+    trading_status: Mapped[str] = mapped_column(String(16), default="active")

@@ -1,0 +1,1 @@
+"""Market data shared by ingestion (writer) and the API (reader)."""
