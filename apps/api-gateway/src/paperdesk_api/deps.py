@@ -1,0 +1,131 @@
+"""Request dependencies as ``Annotated`` aliases: sessions, Redis and the current user."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Annotated
+
+import redis
+import redis.asyncio as aioredis
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from paperdesk_core.config import get_settings
+from paperdesk_core.db import get_sessionmaker
+from paperdesk_core.db.models import User
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+from sqlalchemy.orm import Session
+
+from paperdesk_api.errors import Unauthorized
+from paperdesk_api.modules.auth._security import read_token
+
+TOKEN_URL = "/api/v1/auth/login"  # noqa: S105  (a URL, not a secret)
+
+
+def get_session() -> Iterator[Session]:
+    """Yield a session that commits when the endpoint succeeds and rolls back otherwise."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_read_session() -> Iterator[Session]:
+    """Yield a session for read-only routes; it never commits."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+# scope="function": commit before the response is sent, so a client's next request
+# sees the data and a failed commit becomes the answer instead of a silent loss.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+
+_redis_lock = threading.Lock()
+_redis_clients: dict[str, redis.Redis] = {}
+
+
+def get_redis() -> redis.Redis:
+    """Return the process-wide Redis client (one connection pool per URL)."""
+    url = get_settings().redis_url
+    if not url:
+        raise RuntimeError("REDIS_URL is not set (paperdesk up starts an embedded Redis)")
+    client = _redis_clients.get(url)
+    if client is None:
+        with _redis_lock:
+            client = _redis_clients.get(url)
+            if client is None:
+                # Few, short retries: a Redis outage should answer 503 quickly, not hang.
+                client = redis.Redis.from_url(
+                    url,
+                    socket_timeout=5,
+                    socket_connect_timeout=2,
+                    health_check_interval=30,
+                    retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
+                )
+                _redis_clients[url] = client
+    return client
+
+
+RedisDep = Annotated[redis.Redis, Depends(get_redis)]
+
+
+async def get_async_redis(request: Request) -> aioredis.Redis:
+    """Return the app's asyncio Redis client for hot async routes (one per event loop)."""
+    loop = asyncio.get_running_loop()
+    held = getattr(request.app.state, "async_redis", None)
+    if held is not None and held[0] is loop:
+        client: aioredis.Redis = held[1]
+        return client
+    url = get_settings().redis_url
+    if not url:
+        raise RuntimeError("REDIS_URL is not set (paperdesk up starts an embedded Redis)")
+    client = aioredis.Redis.from_url(
+        url,
+        socket_timeout=5,
+        socket_connect_timeout=2,
+        health_check_interval=30,
+        retry=AsyncRetry(ExponentialBackoff(cap=0.2, base=0.02), 2),
+    )
+    request.app.state.async_redis = (loop, client)
+    return client
+
+
+AsyncRedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
+
+_bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+async def get_token_user_id(token: Annotated[str | None, Depends(_bearer)]) -> uuid.UUID:
+    """Verify the bearer token (signature and expiry only, no database, no thread hop)."""
+    user_id = read_token(token) if token else None
+    if user_id is None:
+        raise Unauthorized("a valid bearer token is required")
+    return user_id
+
+
+# For hot read-only routes (quotes): authenticated by signature, no query per request.
+TokenUserId = Annotated[uuid.UUID, Depends(get_token_user_id)]
+
+
+def get_current_user(user_id: TokenUserId, session: SessionDep) -> User:
+    """Load the token's user; 401 when it no longer exists or is disabled."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("a valid bearer token is required")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

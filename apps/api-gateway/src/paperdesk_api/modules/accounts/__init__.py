@@ -1,0 +1,1 @@
+"""The paper account: balances, positions, activities and reset."""

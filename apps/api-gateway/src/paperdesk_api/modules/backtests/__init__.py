@@ -1,0 +1,1 @@
+"""Strategies, backtests and parameter sweeps (executed by Celery workers)."""

@@ -1,0 +1,1 @@
+"""Orders: the pre-trade risk gate, order placement, listing and cancel."""

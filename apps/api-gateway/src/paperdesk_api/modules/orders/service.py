@@ -1,0 +1,395 @@
+"""Order placement through the pre-trade risk gate, listing and cancel."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from paperdesk_core.bus import EventBus
+from paperdesk_core.clock import utc_now
+from paperdesk_core.contracts.envelope import Envelope
+from paperdesk_core.contracts.events import OrderAccepted, OrderUpdated
+from paperdesk_core.contracts.streams import (
+    ORDERS_ACCEPTED,
+    ORDERS_CANCELED,
+    ORDERS_EVENTS,
+    EventType,
+)
+from paperdesk_core.db.models import Account, Order, Position, User
+from paperdesk_core.db.models import RiskLimits as RiskLimitsRow
+from paperdesk_core.marketdata.quotes import read_quotes
+from paperdesk_core.trading import (
+    AccountSnapshot,
+    FillModel,
+    Instrument,
+    OrderRequest,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    OrderValidationError,
+    RiskLimits,
+    RiskState,
+    RiskStatus,
+    TimeInForce,
+    WorkingOrder,
+    buying_power,
+    check_order,
+    evaluate_risk_state,
+    validate_order,
+)
+from redis.exceptions import RedisError
+from sqlalchemy.orm import Session
+
+from paperdesk_api.errors import AppError, Conflict, Invalid, NotFound
+from paperdesk_api.modules.orders import schemas
+from paperdesk_api.modules.orders.repository import (
+    CLOSED,
+    OPEN,
+    AccountRepository,
+    InstrumentRowRepository,
+    OrderRepository,
+    PositionRepository,
+    RiskRepository,
+)
+
+log = logging.getLogger(__name__)
+
+PRODUCER = "api"
+FILL_MODEL = FillModel()
+ZERO = Decimal(0)
+
+STATUS_FILTERS: dict[str, Sequence[str] | None] = {
+    "open": OPEN,
+    "closed": CLOSED,
+    "rejected": ("rejected",),
+    "all": None,
+}
+
+
+class RiskRejected(AppError):
+    status_code = 422
+    code = "risk_rejected"
+
+
+def aware(ts: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes; make them aware."""
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+
+
+def working_order(o: Order) -> WorkingOrder:
+    """The domain view of an open order row."""
+    return WorkingOrder(
+        id=o.id,
+        account_id=o.account_id,
+        symbol=o.symbol,
+        side=OrderSide(o.side),
+        type=OrderType(o.type),
+        tif=TimeInForce(o.time_in_force),
+        qty=o.qty,
+        created_at=aware(o.created_at),
+        limit_price=o.limit_price,
+        stop_price=o.stop_price,
+        filled_qty=o.filled_qty,
+        avg_fill_price=o.filled_avg_price,
+        status=OrderStatus(o.status),
+    )
+
+
+def domain_limits(row: RiskLimitsRow | None) -> RiskLimits:
+    """Domain limits from the account's stored limits (defaults for the rest)."""
+    if row is None:
+        return RiskLimits(
+            max_order_notional=Decimal("250000"),
+            max_position_pct=Decimal("1.0"),
+            max_daily_loss_pct=Decimal("0.5"),
+            max_drawdown_pct=Decimal("0.9"),
+        )
+    return RiskLimits(
+        max_order_notional=row.max_order_notional,
+        max_position_pct=row.max_position_pct,
+        max_daily_loss_pct=row.max_daily_loss_pct,
+        max_drawdown_pct=row.max_drawdown_pct,
+    )
+
+
+@dataclass
+class AccountView:
+    """An account with its positions, marks and risk settings.
+
+    ``snapshot`` is what the risk checks see: when the account holds ``symbol``, that
+    symbol's open orders as working orders (closing quantity nets out); and the cash less
+    what the other open orders reserved when they were accepted (``Order.reserved_cash``),
+    so a check costs one sum, not a load of every open order.
+    """
+
+    account: Account
+    positions: Sequence[Position]
+    open_orders: Sequence[Order]
+    prices: dict[str, Decimal]
+    prev_close: dict[str, Decimal]
+    limits_row: RiskLimitsRow | None
+    limits: RiskLimits
+    status: RiskStatus
+    equity: Decimal
+    snapshot: AccountSnapshot
+
+    @property
+    def buying_power(self) -> Decimal:
+        return buying_power(self.snapshot, FILL_MODEL, self.limits)
+
+
+def load_view(
+    session: Session, redis: Any, account: Account, symbol: str | None = None
+) -> AccountView:
+    """Read positions, live marks and reservations of an account (one Redis round trip)."""
+    positions = PositionRepository.from_session(session).list(account.id)
+    orders = OrderRepository.from_session(session)
+    # Working orders matter only where a position exists (closing quantity nets out);
+    # elsewhere every open order is opening and its stored reservation is exact.
+    netting = symbol is not None and any(p.symbol == symbol for p in positions)
+    open_orders = orders.open_orders(account.id, symbol) if netting else []
+    other_reserved = orders.reserved(account.id, exclude_symbol=symbol if netting else None)
+    symbols = list(dict.fromkeys([p.symbol for p in positions]))
+    if symbol is not None and symbol not in symbols:
+        symbols.append(symbol)
+    quotes = read_quotes(redis, symbols) if symbols else {}
+    prices: dict[str, Decimal] = {}
+    prev: dict[str, Decimal] = {}
+    for sym, q in quotes.items():
+        if q is not None:
+            prices[sym] = q.price
+            if q.prev_close is not None:
+                prev[sym] = q.prev_close
+    for p in positions:  # no quote yet: mark at the entry price
+        prices.setdefault(p.symbol, p.avg_entry_price)
+    limits_row = RiskRepository.from_session(session).limits(account.id)
+    limits = domain_limits(limits_row)
+    held = {p.symbol: p.qty for p in positions}
+    equity = account.cash + sum((q * prices[s] for s, q in held.items()), ZERO)
+    if limits_row is not None and limits_row.halted:
+        status = RiskStatus(RiskState.HALTED, limits_row.halt_reason or "halted by the user")
+    else:
+        status = evaluate_risk_state(
+            equity,
+            day_start_equity=account.starting_cash,
+            peak_equity=max(account.starting_cash, equity),
+            limits=limits,
+        )
+    snapshot = AccountSnapshot(
+        cash=account.cash - other_reserved,
+        positions=held,
+        prices=prices,
+        open_orders=[working_order(o) for o in open_orders],
+        state=status.state,
+    )
+    return AccountView(
+        account,
+        positions,
+        open_orders,
+        prices,
+        prev,
+        limits_row,
+        limits,
+        status,
+        equity,
+        snapshot,
+    )
+
+
+def _instrument(session: Session, symbol: str) -> Instrument | None:
+    row = InstrumentRowRepository.from_session(session).get(symbol)
+    if row is None:
+        return None
+    return Instrument(
+        symbol=row.symbol,
+        tick_size=row.tick_size,
+        lot_size=row.lot_size,
+        calendar=row.calendar,
+        asset_class=row.asset_class,
+        tradable=row.tradable,
+    )
+
+
+def order_data(order: Order) -> dict[str, Any]:
+    """The API's JSON form of an order (for events and the WebSocket)."""
+    return schemas.Order.model_validate(order).model_dump(mode="json")
+
+
+class OrderService:
+    def account(self, session: Session, user: User, *, lock: bool = False) -> Account:
+        account = AccountRepository.from_session(session).for_user(user.id, lock=lock)
+        if account is None:
+            raise NotFound("no paper account", code="no_account")
+        return account
+
+    def submit(
+        self, session: Session, redis: Any, user: User, payload: schemas.OrderCreate
+    ) -> tuple[Order, bool]:
+        """Run the risk gate and record the order; return it and whether it is new.
+
+        The account row is locked first, so concurrent orders of one account are checked
+        one after the other against the buying power the previous ones reserved.
+        """
+        account = self.account(session, user, lock=True)
+        repo = OrderRepository.from_session(session)
+        if payload.client_order_id is not None:
+            existing = repo.by_client_id(account.id, payload.client_order_id)
+            if existing is not None:
+                return existing, False
+        request = OrderRequest(
+            symbol=payload.symbol,
+            side=OrderSide(payload.side),
+            type=OrderType(payload.type),
+            qty=payload.qty,
+            time_in_force=TimeInForce(payload.time_in_force),
+            limit_price=payload.limit_price,
+            stop_price=payload.stop_price,
+        )
+        instrument = _instrument(session, request.symbol)
+        if instrument is not None:
+            try:
+                request = validate_order(request, instrument)
+            except OrderValidationError as exc:
+                raise Invalid(exc.message, code=exc.code) from exc
+        view = load_view(session, redis, account, request.symbol)
+        decision = check_order(
+            request,
+            instrument=instrument,
+            account=view.snapshot,
+            last_price=view.prices.get(request.symbol) if instrument else None,
+            limits=view.limits,
+            fill_model=FILL_MODEL,
+        )
+        now = utc_now()
+        order = Order(
+            id=uuid.uuid4(),
+            account_id=account.id,
+            client_order_id=payload.client_order_id,
+            symbol=request.symbol,
+            side=request.side.value,
+            type=request.type.value,
+            time_in_force=request.time_in_force.value,
+            qty=request.qty,
+            limit_price=request.limit_price,
+            stop_price=request.stop_price,
+            status="new" if decision.approved else "rejected",
+            filled_qty=ZERO,
+            reserved_cash=decision.reserved,
+            reject_reason=None if decision.approved else decision.reason,
+            source="api",
+            created_at=now,
+            updated_at=now,
+        )
+        repo.add(order, flush=True)
+        RiskRepository.from_session(session).record(
+            account.id,
+            order.id,
+            approved=decision.approved,
+            code=decision.code.value if decision.code else "approved",
+            reason=decision.reason,
+        )
+        session.flush()
+        return order, True
+
+    def publish_accepted(self, redis: Any, order: Order) -> None:
+        """Hand an accepted (committed) order to the fill engine.
+
+        A failed publish is logged, not raised: the engine also polls the database for
+        ``new`` orders it has not loaded.
+        """
+        env = Envelope[OrderAccepted](
+            event_type=EventType.ORDER_ACCEPTED,
+            producer=PRODUCER,
+            key=str(order.account_id),
+            correlation_id=order.id,
+            payload=OrderAccepted(
+                order_id=order.id, account_id=order.account_id, symbol=order.symbol
+            ),
+        )
+        try:
+            EventBus(redis).publish(ORDERS_ACCEPTED, env)
+        except RedisError as exc:
+            log.warning("could not publish order %s (the engine polls for it): %s", order.id, exc)
+
+    def publish_canceled(self, redis: Any, order: Order) -> None:
+        """Tell the fill engine and the account's WebSockets that an order was canceled."""
+        env = Envelope[OrderUpdated](
+            event_type=EventType.ORDER_UPDATED,
+            producer=PRODUCER,
+            key=str(order.account_id),
+            correlation_id=order.id,
+            payload=OrderUpdated(
+                order_id=order.id,
+                account_id=order.account_id,
+                status=order.status,
+                data=order_data(order),
+            ),
+        )
+        try:
+            bus = EventBus(redis)
+            bus.publish(ORDERS_CANCELED, env)
+            bus.publish(ORDERS_EVENTS, env)
+        except RedisError as exc:
+            log.warning("could not publish the cancel of %s: %s", order.id, exc)
+
+    def list_orders(
+        self,
+        session: Session,
+        user: User,
+        *,
+        status: schemas.OrderStatusFilter,
+        symbol: str | None,
+        limit: int,
+    ) -> Sequence[Order]:
+        account = self.account(session, user)
+        return OrderRepository.from_session(session).list(
+            account.id, statuses=STATUS_FILTERS[status], symbol=symbol, limit=limit
+        )
+
+    def get(self, session: Session, user: User, order_id: uuid.UUID) -> Order:
+        account = self.account(session, user)
+        order = OrderRepository.from_session(session).get(account.id, order_id)
+        if order is None:
+            raise NotFound("order not found")
+        return order
+
+    def cancel_locked(self, session: Session, account: Account, order: Order) -> None:
+        """Cancel an open order of a locked account (releases its reservation)."""
+        if order.status not in OPEN:
+            raise Conflict(
+                f"order is {order.status} and can no longer be canceled", code="not_cancelable"
+            )
+        now = utc_now()
+        order.status = "canceled"
+        order.canceled_at = now
+        order.updated_at = now
+        order.reserved_cash = ZERO
+
+    def cancel(self, session: Session, user: User, order_id: uuid.UUID) -> Order:
+        account = self.account(session, user, lock=True)
+        repo = OrderRepository.from_session(session)
+        order = repo.get(account.id, order_id)
+        if order is None:
+            raise NotFound("order not found")
+        session.refresh(order, with_for_update=True)
+        self.cancel_locked(session, account, order)
+        session.flush()
+        return order
+
+    def cancel_all(self, session: Session, account: Account) -> list[Order]:
+        """Cancel every open order of a locked account."""
+        orders = list(OrderRepository.from_session(session).open_orders(account.id))
+        for o in orders:
+            session.refresh(o, with_for_update=True)
+            if o.status in OPEN:
+                self.cancel_locked(session, account, o)
+        session.flush()
+        return [o for o in orders if o.status == "canceled"]
+
+
+order = OrderService()

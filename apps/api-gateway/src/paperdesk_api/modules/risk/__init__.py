@@ -1,0 +1,1 @@
+"""Risk controls: limits, state, halt/resume and flatten."""
