@@ -1,0 +1,1 @@
+"""PaperDesk web UI (Reflex): an API client that renders the trading workspace."""

@@ -1,0 +1,181 @@
+# mypy: disable-error-code="no-any-return"
+# (Reflex component constructors are untyped, so every view function returns Any.)
+"""Candlestick chart of the ticket's symbol (SVG), with the user's fills marked on it."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import reflex as rx
+from reflex.vars import ObjectVar
+
+from paperdesk_web.states._trading import (
+    CHART_H,
+    CHART_W,
+    PLOT_BOTTOM,
+    PLOT_LEFT,
+    PLOT_RIGHT,
+    Candle,
+    ChartView,
+    FillMarker,
+    GridLine,
+    TimeLabel,
+)
+from paperdesk_web.states.trade import TIMEFRAMES, TradeState
+
+S = TradeState
+# Reflex types a dataclass field as an array for mypy; it is an object var.
+CHART = cast(ObjectVar[ChartView], S.chart)
+UP = rx.color("grass", 9)
+DOWN = rx.color("tomato", 9)
+AXIS_TEXT = rx.color("gray", 10)
+GRID = rx.color("gray", 4)
+
+
+def n(value: Any) -> Any:
+    """SVG geometry props are typed `str | int`; a JS number fits them (a cast, no rounding)."""
+    return value.to(int)
+
+
+def _grid_line(line: ObjectVar[GridLine]) -> rx.Component:
+    return rx.el.svg.g(
+        rx.el.svg.line(
+            x1=PLOT_LEFT, x2=PLOT_RIGHT, y1=n(line.y), y2=n(line.y), stroke=GRID, stroke_width=1
+        ),
+        rx.el.svg.text(
+            line.label, x=PLOT_RIGHT + 8, y=n(line.label_y), fill=AXIS_TEXT, font_size=12
+        ),
+    )
+
+
+def _time_label(label: ObjectVar[TimeLabel]) -> rx.Component:
+    return rx.el.svg.text(
+        label.label,
+        x=n(label.x),
+        y=PLOT_BOTTOM + 20,
+        fill=AXIS_TEXT,
+        font_size=12,
+        text_anchor="middle",
+    )
+
+
+def _candle(candle: ObjectVar[Candle]) -> rx.Component:
+    color = rx.cond(candle.up, UP, DOWN)
+    return rx.el.svg.g(
+        rx.el.svg.title(candle.title),
+        rx.el.svg.line(
+            x1=n(candle.x),
+            x2=n(candle.x),
+            y1=n(candle.wick_top),
+            y2=n(candle.wick_bottom),
+            stroke=color,
+            stroke_width="1.2",
+        ),
+        rx.el.svg.rect(
+            x=n(candle.body_x),
+            y=n(candle.body_y),
+            width=n(candle.body_w),
+            height=n(candle.body_h),
+            fill=color,
+            rx=1,
+        ),
+    )
+
+
+def _marker(marker: ObjectVar[FillMarker]) -> rx.Component:
+    return rx.el.svg.g(
+        rx.el.svg.title(marker.title),
+        rx.el.svg.polygon(
+            points=marker.points,
+            fill=rx.cond(marker.side == "buy", rx.color("cyan", 9), rx.color("orange", 9)),
+            stroke=rx.color("gray", 1),
+            stroke_width=1,
+        ),
+        class_name=rx.cond(marker.side == "buy", "pd-fill-buy", "pd-fill-sell"),
+    )
+
+
+def _legend_dot(color: str, label: str) -> rx.Component:
+    return rx.hstack(
+        rx.box(width="10px", height="10px", border_radius="2px", background=color),
+        rx.text(label, size="1", color=rx.color("gray", 10)),
+        spacing="1",
+        align="center",
+    )
+
+
+def chart_toolbar() -> rx.Component:
+    return rx.hstack(
+        rx.text(S.symbol, weight="bold", size="3"),
+        rx.text(S.timeframe, size="2", color=rx.color("gray", 10)),
+        rx.spacer(),
+        _legend_dot(rx.color("cyan", 9), "Your buys"),
+        _legend_dot(rx.color("orange", 9), "Your sells"),
+        rx.segmented_control.root(
+            *[rx.segmented_control.item(tf, value=tf) for tf in TIMEFRAMES],
+            value=S.timeframe,
+            on_change=S.set_timeframe,
+            size="1",
+            aria_label="Chart timeframe",
+        ),
+        align="center",
+        spacing="3",
+        width="100%",
+    )
+
+
+def price_chart() -> rx.Component:
+    """The chart card's body."""
+    return rx.vstack(
+        chart_toolbar(),
+        rx.cond(
+            CHART.candles.length() > 0,
+            rx.el.svg(
+                rx.foreach(CHART.grid, _grid_line),
+                rx.foreach(CHART.times, _time_label),
+                rx.foreach(CHART.candles, _candle),
+                rx.el.svg.line(
+                    x1=PLOT_LEFT,
+                    x2=PLOT_RIGHT,
+                    y1=n(CHART.last_y),
+                    y2=n(CHART.last_y),
+                    stroke=rx.color("teal", 9),
+                    stroke_width=1,
+                    stroke_dasharray="4 4",
+                ),
+                rx.el.svg.rect(
+                    x=PLOT_RIGHT + 2,
+                    y=n(CHART.last_box_y),
+                    width=76,
+                    height=20,
+                    rx=3,
+                    fill=rx.color("teal", 9),
+                ),
+                rx.el.svg.text(
+                    CHART.last_label,
+                    x=PLOT_RIGHT + 8,
+                    y=n(CHART.last_text_y),
+                    fill="white",
+                    font_size=12,
+                    font_weight="600",
+                ),
+                rx.foreach(CHART.markers, _marker),
+                view_box=f"0 0 {CHART_W:g} {CHART_H:g}",
+                width="100%",
+                role="img",
+                aria_label=f"Price chart of {S.symbol}",
+                data_testid="price-chart",
+            ),
+            rx.center(
+                rx.text(
+                    rx.cond(S.chart_message != "", S.chart_message, "Loading chart…"),
+                    size="2",
+                    color=rx.color("gray", 10),
+                ),
+                height="240px",
+                width="100%",
+            ),
+        ),
+        spacing="2",
+        width="100%",
+    )
