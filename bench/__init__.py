@@ -1,0 +1,1 @@
+"""PaperDesk benchmarks: ``make bench`` runs every ``bench_*.py`` and prints JSON."""

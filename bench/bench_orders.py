@@ -1,0 +1,164 @@
+"""Order placement through the HTTP API on PostgreSQL, and tick -> fill latency.
+
+Starts ``paperdesk up --only api,workers,ingestion`` (which runs the fill engine) against
+a fresh PostgreSQL database. Targets: >= 500 orders/s sustained with 16 concurrent
+clients and p99 < 50 ms; a resting limit order fills < 100 ms (p99) after its tick is
+published (through Redis, the fill engine and the database commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+from paperdesk_core.bus import decode
+from paperdesk_core.contracts.events import OrderFilled
+from paperdesk_core.contracts.streams import ORDERS_EVENTS
+from paperdesk_core.redis_server import EmbeddedRedis
+from paperdesk_core.testing import clear_caches
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.stack_process import running_stack
+from tests.trading_support import new_symbol, publish_tick, user_headers
+
+CLIENTS = 16
+SECONDS = 10
+FILL_SAMPLES = 50
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+async def _place_load(api: str, headers: list[dict[str, str]], symbol: str) -> list[float]:
+    # Resting limit buys 5% under a quote of 10: each reserves 9.50, nothing fills.
+    lat: list[float] = []
+    body = {"symbol": symbol, "side": "buy", "type": "limit", "qty": "1",
+            "limit_price": "9.50", "time_in_force": "gtc"}  # fmt: skip
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    async with httpx.AsyncClient(base_url=api, limits=limits, timeout=30) as client:
+
+        async def worker(h: dict[str, str], until: float, record: bool) -> None:
+            while time.perf_counter() < until:
+                t0 = time.perf_counter()
+                r = await client.post("/api/v1/orders", json=body, headers=h)
+                if record:
+                    lat.append((time.perf_counter() - t0) * 1000)
+                if r.status_code != 201:
+                    raise RuntimeError(f"order answered {r.status_code}: {r.text[:200]}")
+
+        warm = time.perf_counter() + 2
+        await asyncio.gather(*(worker(h, warm, False) for h in headers))
+        until = time.perf_counter() + SECONDS
+        await asyncio.gather(*(worker(h, until, True) for h in headers))
+    return lat
+
+
+def _tick_to_fill(api: str, client: redis.Redis) -> list[float]:
+    headers = user_headers(api)
+    sym = new_symbol()
+    lat: list[float] = []
+    for _ in range(FILL_SAMPLES):
+        publish_tick(client, sym, "101")
+        body = {"symbol": sym, "side": "buy", "type": "limit", "qty": "1",
+                "limit_price": "100", "time_in_force": "gtc"}  # fmt: skip
+        r = httpx.post(f"{api}/api/v1/orders", json=body, headers=headers)
+        r.raise_for_status()
+        order_id = r.json()["id"]
+        time.sleep(0.2)  # let the engine load the order: we time the tick, not placement
+        last = client.xrevrange(ORDERS_EVENTS, count=1)
+        cursor = last[0][0] if last else b"0"
+        t0 = time.perf_counter()
+        publish_tick(client, sym, "99.9")
+        found = False
+        while not found and time.perf_counter() - t0 < 10:
+            for _stream, entries in client.xread({ORDERS_EVENTS: cursor}, block=1000) or []:
+                for mid, fields in entries:
+                    cursor = mid
+                    env = decode(fields)
+                    if isinstance(env.payload, OrderFilled) and str(env.payload.order_id) == (
+                        order_id
+                    ):
+                        found = True
+        if not found:
+            raise RuntimeError("a resting order never filled")
+        lat.append((time.perf_counter() - t0) * 1000)
+    return lat
+
+
+def _q(lat: list[float]) -> dict[str, float]:
+    lat = sorted(lat)
+    q = statistics.quantiles(lat, n=100)
+    return {"p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2), "p99_ms": round(q[98], 2),
+            "max_ms": round(lat[-1], 2)}  # fmt: skip
+
+
+def run() -> dict[str, Any]:
+    base = os.environ.get("BENCH_PG_URL") or PG_DEFAULT
+    name = f"pd_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    db_url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    own_redis = None
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        own_redis = EmbeddedRedis()
+        redis_url = own_redis.start()
+    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "REDIS_URL")}
+    os.environ.update({"DATABASE_URL": db_url, "REDIS_URL": redis_url})
+    clear_caches()
+    try:
+        env = {"DATABASE_URL": db_url, "REDIS_URL": redis_url}
+        tmp = tempfile.mkdtemp(prefix="bench-orders-")  # kept on failure: stack.log
+        with running_stack(Path(tmp), only="api,workers,ingestion", env=env) as stack:
+            api = stack.api_url
+            headers = [user_headers(api) for _ in range(CLIENTS)]
+            client = redis.Redis.from_url(redis_url)
+            symbol = new_symbol()
+            publish_tick(client, symbol, "10")
+            try:
+                lat = asyncio.run(_place_load(api, headers, symbol))
+            except Exception as exc:
+                raise RuntimeError(f"placement phase: {exc!r} (log in {tmp})") from exc
+            try:
+                fill_lat = _tick_to_fill(api, client)
+            except Exception as exc:
+                raise RuntimeError(f"tick-to-fill phase: {exc!r} (log in {tmp})") from exc
+        shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        clear_caches()
+        if own_redis:
+            own_redis.stop()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    place = _q(lat)
+    fill = _q(fill_lat)
+    rate = len(lat) / SECONDS
+    return {
+        "clients": CLIENTS,
+        "seconds": SECONDS,
+        "orders": len(lat),
+        "orders_per_s": round(rate, 1),
+        "place": place,
+        "tick_to_fill": fill,
+        "targets": {"orders_per_s": 500, "place_p99_ms": 50, "tick_to_fill_p99_ms": 100},
+        "met": {
+            "orders_per_s": rate >= 500,
+            "place_p99": place["p99_ms"] < 50,
+            "tick_to_fill_p99": fill["p99_ms"] < 100,
+        },
+    }
