@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import redis
 from paperdesk_core.redis_server import free_port
 
 PAPERDESK = Path(sys.executable).parent / "paperdesk"
@@ -68,6 +70,28 @@ def running_stack(
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+def private_redis_url(redis_url: str, offset: int = 1) -> str:
+    """The same Redis server, another logical database, emptied.
+
+    A stack that lives across test modules (the browser tests' one) must not share
+    streams, consumer groups or Celery queues with the stacks and workers that other
+    modules start, or its fill engine and worker would take their orders and runs.
+    """
+    client = redis.Redis.from_url(redis_url)
+    db = int(client.connection_pool.connection_kwargs.get("db", 0))
+    client.close()
+    url = make_url_with_db(redis_url, (db + offset) % 16)
+    private = redis.Redis.from_url(url)
+    private.flushdb()
+    private.close()
+    return url
+
+
+def make_url_with_db(redis_url: str, db: int) -> str:
+    parts = urlsplit(redis_url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
 
 
 def _answers(url: str) -> bool:

@@ -77,9 +77,12 @@ def test_single_backtest_matches_the_engine_in_process(
     from strategy_engine import run_backtest
 
     api = stack.api_url
-    r = httpx.post(f"{api}/api/v1/backtests", json=GOOG, headers=headers, timeout=30)
+    # A configuration no other test of this session ran: the result cache is global.
+    cash = 10_000 + uuid.uuid4().int % 10_000
+    config = {**GOOG, "initial_cash": str(cash)}
+    r = httpx.post(f"{api}/api/v1/backtests", json=config, headers=headers, timeout=30)
     assert r.status_code == 202, r.text
-    assert r.json()["status"] == "queued"
+    assert r.json()["status"] == "queued", r.json()
     body, progress = wait_done(api, headers, r.json()["id"])
     assert body["status"] == "succeeded", body
     assert progress == sorted(progress)  # never goes backwards
@@ -90,7 +93,9 @@ def test_single_backtest_matches_the_engine_in_process(
 
     bars = _goog_bars()
     assert len(bars) == 2148  # the real shipped GOOG daily bars, not the sim history
-    expected = run_backtest(bars, "sma_cross", {"fast": 10, "slow": 20}, fees=0.002)
+    expected = run_backtest(
+        bars, "sma_cross", {"fast": 10, "slow": 20}, initial_cash=cash, fees=0.002
+    )
     assert body["metrics"]["final_equity"] == expected.metrics["final_equity"]
     assert body["metrics"] == expected.metrics
 
@@ -99,7 +104,7 @@ def test_single_backtest_matches_the_engine_in_process(
     assert curve[0]["t"] == "2004-08-19T00:00:00Z"
     assert curve[-1]["equity"] == expected.metrics["final_equity"]
     assert curve[-1]["benchmark"] == pytest.approx(
-        10000 * bars["Close"].iloc[-1] / bars["Close"].iloc[0]
+        cash * bars["Close"].iloc[-1] / bars["Close"].iloc[0]
     )
     trades = httpx.get(f"{api}/api/v1/backtests/{body['id']}/trades", headers=headers).json()
     assert len(trades) == len(expected.trades)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.stack_process import RunningStack, running_stack
+from tests.stack_process import RunningStack, private_redis_url, running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -24,8 +25,17 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 @pytest.fixture(scope="session")
 def web_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """The whole stack on free ports; DATABASE_URL/REDIS_URL pass through when set."""
-    with running_stack(tmp_path_factory.mktemp("browser-stack")) as stack:
+    """The whole stack on free ports; DATABASE_URL passes through when set.
+
+    With REDIS_URL set it gets a logical database of its own on that server (it lives all
+    session, beside the stacks and workers of other modules, whose orders and backtest
+    runs it must not take); without, `paperdesk up` starts its own embedded Redis.
+    """
+    env: dict[str, str] = {}
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        env["REDIS_URL"] = private_redis_url(redis_url)
+    with running_stack(tmp_path_factory.mktemp("browser-stack"), env=env) as stack:
         assert stack.web_url is not None
         yield stack
 
