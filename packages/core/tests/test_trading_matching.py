@@ -541,3 +541,26 @@ def test_commission_lands_on_fills() -> None:
 def test_fill_model_rejects_bad_settings(kwargs: dict[str, Decimal]) -> None:
     with pytest.raises(ValueError, match="must be"):
         FillModel(**kwargs)  # type: ignore[arg-type]
+
+
+def test_fill_model_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from paperdesk_core.config import get_settings
+    from paperdesk_core.trading import CommissionModel, fill_model_from_settings
+
+    monkeypatch.setenv("PAPERDESK_SLIPPAGE_BPS", "12.5")
+    monkeypatch.setenv("PAPERDESK_PARTICIPATION_RATE", "0.25")
+    monkeypatch.setenv("PAPERDESK_COMMISSION_MODEL", "bps")
+    monkeypatch.setenv("PAPERDESK_COMMISSION_BPS", "3")
+    get_settings.cache_clear()
+    try:
+        fm = fill_model_from_settings()
+        assert fm.slippage_bps == D("12.5")
+        assert fm.participation_rate == D("0.25")
+        assert fm.commission_model is CommissionModel.BPS
+        assert fm.commission(D(100), D(50)) == D("1.50")  # 5,000 notional * 3 bps
+        monkeypatch.setenv("PAPERDESK_PARTICIPATION_RATE", "1.5")
+        get_settings.cache_clear()
+        with pytest.raises(ValueError, match="participation_rate"):
+            fill_model_from_settings()
+    finally:
+        get_settings.cache_clear()

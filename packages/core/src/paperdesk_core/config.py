@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -47,6 +48,13 @@ class Settings(BaseSettings):
     parquet_roll_rows: int = 500_000
     feed_max_lag_seconds: float = 30.0
     worker_heartbeat_ttl_seconds: int = 30
+    # The paper fill model (see paperdesk_core/trading/fill_model.py and the README).
+    slippage_bps: Decimal = Field(default=Decimal("5"), ge=0)
+    participation_rate: Decimal = Field(default=Decimal("1"), gt=0, le=1)
+    commission_model: Literal["per_share", "bps"] = "per_share"
+    commission_per_share: Decimal = Field(default=Decimal("0"), ge=0)
+    commission_min: Decimal = Field(default=Decimal("0"), ge=0)
+    commission_bps: Decimal = Field(default=Decimal("0"), ge=0)
 
     @property
     def db_url(self) -> str:

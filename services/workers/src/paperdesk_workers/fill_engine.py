@@ -68,6 +68,7 @@ from paperdesk_core.trading import (
     OrderType,
     TimeInForce,
     WorkingOrder,
+    fill_model_from_settings,
 )
 from paperdesk_core.trading.ledger import Position as LedgerPosition
 from sqlalchemy import select, update
@@ -577,6 +578,7 @@ def main() -> None:
         redis=redis_client(),
         sessions=get_sessionmaker(),
         feed=settings.feed,
+        fill_model=fill_model_from_settings(),
         consumer=os.environ.get("PAPERDESK_FILL_CONSUMER", f"fill-engine@{socket.gethostname()}"),
     )
 

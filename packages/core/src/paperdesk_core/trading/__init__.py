@@ -1,7 +1,11 @@
 """Trading domain: orders, fill rules, matching, ledger and pre-trade risk (pure, no I/O)."""
 
 from paperdesk_core.trading.calendar import is_session_open, session_close_after
-from paperdesk_core.trading.fill_model import CommissionModel, FillModel
+from paperdesk_core.trading.fill_model import (
+    CommissionModel,
+    FillModel,
+    fill_model_from_settings,
+)
 from paperdesk_core.trading.instruments import (
     DEFAULT_INSTRUMENTS,
     Instrument,
@@ -84,6 +88,7 @@ __all__ = [
     "estimate_price",
     "evaluate_risk_state",
     "fill_id_for",
+    "fill_model_from_settings",
     "instrument_from_spec",
     "is_session_open",
     "order_reservation",

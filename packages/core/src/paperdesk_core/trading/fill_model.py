@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from paperdesk_core.config import get_settings
 from paperdesk_core.money import money
 from paperdesk_core.trading._num import BPS, ONE, ZERO, ceil_to, floor_to
 from paperdesk_core.trading.orders import OrderSide
@@ -105,3 +106,20 @@ class FillModel:
         if self.commission_model is CommissionModel.BPS:
             return money(qty * price * self.commission_bps / BPS)
         return money(max(qty * self.commission_per_share, self.commission_min))
+
+
+def fill_model_from_settings() -> FillModel:
+    """Build the fill model from the ``PAPERDESK_`` settings.
+
+    ``SLIPPAGE_BPS``, ``PARTICIPATION_RATE`` and ``COMMISSION_*`` (defaults: 5 bps
+    slippage, full participation, no commission).
+    """
+    s = get_settings()
+    return FillModel(
+        slippage_bps=s.slippage_bps,
+        participation_rate=s.participation_rate,
+        commission_model=CommissionModel(s.commission_model),
+        commission_per_share=s.commission_per_share,
+        commission_min=s.commission_min,
+        commission_bps=s.commission_bps,
+    )

@@ -25,7 +25,6 @@ from paperdesk_core.db.models import RiskLimits as RiskLimitsRow
 from paperdesk_core.marketdata.quotes import read_quotes
 from paperdesk_core.trading import (
     AccountSnapshot,
-    FillModel,
     Instrument,
     OrderRequest,
     OrderSide,
@@ -40,6 +39,7 @@ from paperdesk_core.trading import (
     buying_power,
     check_order,
     evaluate_risk_state,
+    fill_model_from_settings,
     validate_order,
 )
 from redis.exceptions import RedisError
@@ -60,7 +60,6 @@ from paperdesk_api.modules.orders.repository import (
 log = logging.getLogger(__name__)
 
 PRODUCER = "api"
-FILL_MODEL = FillModel()
 ZERO = Decimal(0)
 
 STATUS_FILTERS: dict[str, Sequence[str] | None] = {
@@ -140,7 +139,7 @@ class AccountView:
 
     @property
     def buying_power(self) -> Decimal:
-        return buying_power(self.snapshot, FILL_MODEL, self.limits)
+        return buying_power(self.snapshot, fill_model_from_settings(), self.limits)
 
 
 def load_view(
@@ -263,7 +262,7 @@ class OrderService:
             account=view.snapshot,
             last_price=view.prices.get(request.symbol) if instrument else None,
             limits=view.limits,
-            fill_model=FILL_MODEL,
+            fill_model=fill_model_from_settings(),
         )
         now = utc_now()
         order = Order(
