@@ -1,0 +1,325 @@
+"""Round trips ("trades") built from an account's fills, FIFO per symbol.
+
+A trade starts when a symbol's position leaves zero and ends when it returns to zero:
+
+- Fills in the trade's direction are entries (scale-ins); fills against it are exits
+  (partial exits allowed). Exits are matched FIFO against the entry lots, which fixes the
+  realized P&L of an open trade's partial exits; a closed trade's gross P&L is
+  ``direction * (exit notional - entry notional)`` whatever the matching.
+- A fill larger than the open position flips it: the part that flattens closes this
+  trade, the rest opens the next one at the same fill price. The flip fill's commission
+  is split pro rata by quantity (rounded to 10 places; the remainder goes to the new
+  trade, so no commission is lost).
+- ``fees`` are all commission of the trade's fills; ``pnl`` (net) is ``gross - fees``.
+  For open trades ``realized_pnl`` is the FIFO-realized gross minus every fee paid so
+  far, so over any fill log the open and closed trades' realized P&L add up to the
+  ledger's realized P&L once the positions are flat, and realized + unrealized at a mark
+  always equals the ledger's.
+- A trade's id is ``uuid5(account_id, str(opening_fill_id))``: rebuilding from the fill
+  log gives the same ids, so journal data keyed by them survives rebuilds.
+
+The builder keeps its exact state in a JSON-able dict (``Trip.to_state``), so the
+database can continue a trip fill by fill and give the same result as a full rebuild.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+FEE_STEP = Decimal("1e-10")
+
+
+@dataclass(frozen=True, slots=True)
+class JournalFill:
+    """The part of a fill the journal needs (``side`` is ``buy`` or ``sell``)."""
+
+    fill_id: uuid.UUID
+    symbol: str
+    side: str
+    qty: Decimal
+    price: Decimal
+    commission: Decimal
+    ts: datetime
+
+    @property
+    def signed_qty(self) -> Decimal:
+        """``qty`` for buys, ``-qty`` for sells."""
+        return self.qty if self.side == "buy" else -self.qty
+
+
+def trade_id_for(account_id: uuid.UUID, opening_fill_id: uuid.UUID) -> uuid.UUID:
+    """Return the deterministic id of the trade opened by ``opening_fill_id``."""
+    return uuid.uuid5(account_id, str(opening_fill_id))
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class Trip:
+    """One round trip in progress or done, with its exact accumulators."""
+
+    account_id: uuid.UUID
+    symbol: str
+    direction: int  # 1 long, -1 short
+    opening_fill_id: uuid.UUID
+    entry_time: datetime
+    lots: deque[list[Decimal]] = field(default_factory=deque)  # FIFO [qty, price]
+    open_qty: Decimal = ZERO
+    max_qty: Decimal = ZERO
+    entry_qty: Decimal = ZERO
+    entry_notional: Decimal = ZERO
+    exit_qty: Decimal = ZERO
+    exit_notional: Decimal = ZERO
+    fees: Decimal = ZERO
+    realized_gross: Decimal = ZERO
+    exit_time: datetime | None = None
+    last_time: datetime | None = None
+    fill_count: int = 0
+    # (epoch seconds, open qty, open cost) after each fill: the position path for MAE/MFE.
+    path: list[tuple[float, Decimal, Decimal]] = field(default_factory=list)
+
+    @property
+    def id(self) -> uuid.UUID:
+        """The deterministic trade id."""
+        return trade_id_for(self.account_id, self.opening_fill_id)
+
+    @property
+    def is_open(self) -> bool:
+        """True while the position is not flat."""
+        return self.open_qty != ZERO
+
+    @property
+    def side(self) -> str:
+        """``long`` or ``short``."""
+        return "long" if self.direction > 0 else "short"
+
+    @property
+    def open_cost(self) -> Decimal:
+        """Sum of ``qty * price`` over the lots still open."""
+        return sum((q * p for q, p in self.lots), ZERO)
+
+    def _mark(self, ts: datetime) -> None:
+        self.fill_count += 1
+        self.last_time = ts
+        self.path.append((ts.timestamp(), self.open_qty, self.open_cost))
+
+    def add_entry(self, qty: Decimal, price: Decimal, fee: Decimal, ts: datetime) -> None:
+        """Add ``qty`` at ``price`` in the trade's direction."""
+        self.lots.append([qty, price])
+        self.open_qty += qty
+        self.max_qty = max(self.max_qty, self.open_qty)
+        self.entry_qty += qty
+        self.entry_notional += qty * price
+        self.fees += fee
+        self._mark(ts)
+
+    def add_exit(self, qty: Decimal, price: Decimal, fee: Decimal, ts: datetime) -> None:
+        """Close ``qty`` (at most the open quantity) at ``price``, FIFO."""
+        remaining = qty
+        while remaining > ZERO:
+            lot = self.lots[0]
+            take = min(remaining, lot[0])
+            self.realized_gross += take * (price - lot[1]) * self.direction
+            lot[0] -= take
+            remaining -= take
+            if lot[0] == ZERO:
+                self.lots.popleft()
+        self.open_qty -= qty
+        self.exit_qty += qty
+        self.exit_notional += qty * price
+        self.fees += fee
+        if self.open_qty == ZERO:
+            self.exit_time = ts
+        self._mark(ts)
+
+    def unrealized(self, price: Decimal) -> Decimal:
+        """Unrealized gross P&L of the open lots at ``price``."""
+        return sum((q * (price - p) for q, p in self.lots), ZERO) * self.direction
+
+    # -- state -------------------------------------------------------------------------
+    def to_state(self) -> dict[str, Any]:
+        """The exact state as JSON-able data (decimals as strings)."""
+        return {
+            "direction": self.direction,
+            "opening_fill_id": str(self.opening_fill_id),
+            "entry_time": self.entry_time.isoformat(),
+            "lots": [[str(q), str(p)] for q, p in self.lots],
+            "open_qty": str(self.open_qty),
+            "max_qty": str(self.max_qty),
+            "entry_qty": str(self.entry_qty),
+            "entry_notional": str(self.entry_notional),
+            "exit_qty": str(self.exit_qty),
+            "exit_notional": str(self.exit_notional),
+            "fees": str(self.fees),
+            "realized_gross": str(self.realized_gross),
+            "exit_time": None if self.exit_time is None else self.exit_time.isoformat(),
+            "last_time": None if self.last_time is None else self.last_time.isoformat(),
+            "fill_count": self.fill_count,
+            "path": [[t, str(q), str(c)] for t, q, c in self.path],
+        }
+
+    @classmethod
+    def from_state(cls, account_id: uuid.UUID, symbol: str, state: Mapping[str, Any]) -> Trip:
+        """Rebuild a trip from ``to_state`` output."""
+
+        def _ts(key: str) -> datetime | None:
+            raw = state.get(key)
+            return None if raw is None else datetime.fromisoformat(raw)
+
+        entry_time = _ts("entry_time")
+        if entry_time is None:
+            raise ValueError("trip state without entry_time")
+        return cls(
+            account_id=account_id,
+            symbol=symbol,
+            direction=int(state["direction"]),
+            opening_fill_id=uuid.UUID(state["opening_fill_id"]),
+            entry_time=entry_time,
+            lots=deque([Decimal(q), Decimal(p)] for q, p in state["lots"]),
+            open_qty=Decimal(state["open_qty"]),
+            max_qty=Decimal(state["max_qty"]),
+            entry_qty=Decimal(state["entry_qty"]),
+            entry_notional=Decimal(state["entry_notional"]),
+            exit_qty=Decimal(state["exit_qty"]),
+            exit_notional=Decimal(state["exit_notional"]),
+            fees=Decimal(state["fees"]),
+            realized_gross=Decimal(state["realized_gross"]),
+            exit_time=_ts("exit_time"),
+            last_time=_ts("last_time"),
+            fill_count=int(state["fill_count"]),
+            path=[(float(t), Decimal(q), Decimal(c)) for t, q, c in state.get("path", [])],
+        )
+
+
+def _split_fee(commission: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    return (commission * part / whole).quantize(FEE_STEP, ROUND_HALF_EVEN)
+
+
+def _open(account_id: uuid.UUID, fill: JournalFill, qty: Decimal, fee: Decimal) -> Trip:
+    ts = _aware(fill.ts)
+    trip = Trip(
+        account_id=account_id,
+        symbol=fill.symbol,
+        direction=1 if fill.side == "buy" else -1,
+        opening_fill_id=fill.fill_id,
+        entry_time=ts,
+    )
+    trip.add_entry(qty, fill.price, fee, ts)
+    return trip
+
+
+def apply_fill(
+    account_id: uuid.UUID, trip: Trip | None, fill: JournalFill
+) -> tuple[Trip | None, Trip | None]:
+    """Apply one fill to a symbol's open trip (None when flat).
+
+    Returns ``(closed, open)``: the trip this fill closed (or None) and the trip open
+    after it (or None when the position is flat).
+
+    Raises:
+        ValueError: non-positive quantity or price, negative commission, or a fill for
+            another symbol than the trip's.
+    """
+    if fill.qty <= ZERO or fill.price <= ZERO or fill.commission < ZERO:
+        raise ValueError(f"fill {fill.fill_id}: qty and price must be > 0, commission >= 0")
+    if trip is None:
+        return None, _open(account_id, fill, fill.qty, fill.commission)
+    if trip.symbol != fill.symbol:
+        raise ValueError(f"fill {fill.fill_id} is for {fill.symbol}, not {trip.symbol}")
+    ts = _aware(fill.ts)
+    same_way = (fill.side == "buy") == (trip.direction > 0)
+    if same_way:
+        trip.add_entry(fill.qty, fill.price, fill.commission, ts)
+        return None, trip
+    if fill.qty <= trip.open_qty:
+        trip.add_exit(fill.qty, fill.price, fill.commission, ts)
+        return (trip, None) if not trip.is_open else (None, trip)
+    closing = trip.open_qty
+    fee_close = _split_fee(fill.commission, closing, fill.qty)
+    trip.add_exit(closing, fill.price, fee_close, ts)
+    rest = _open(account_id, fill, fill.qty - closing, fill.commission - fee_close)
+    return trip, rest
+
+
+def build_trips(account_id: uuid.UUID, fills: Iterable[JournalFill]) -> list[Trip]:
+    """Build every trip (closed and open) of one account from its fills, in opening order."""
+    open_by_symbol: dict[str, Trip] = {}
+    trips: list[Trip] = []
+    for fill in fills:
+        before = open_by_symbol.get(fill.symbol)
+        _closed, current = apply_fill(account_id, before, fill)
+        if current is None:
+            open_by_symbol.pop(fill.symbol, None)
+        else:
+            if current is not before:
+                trips.append(current)
+            open_by_symbol[fill.symbol] = current
+    return trips
+
+
+@dataclass(frozen=True, slots=True)
+class TradeFigures:
+    """The reported figures of a trip (what the trades table stores)."""
+
+    id: uuid.UUID
+    symbol: str
+    side: str
+    status: str
+    qty: Decimal
+    entry_time: datetime
+    entry_price: Decimal
+    exit_time: datetime | None
+    exit_price: Decimal | None
+    gross_pnl: Decimal
+    fees: Decimal
+    realized_pnl: Decimal
+    pnl: Decimal
+    pnl_pct: Decimal | None
+    holding_seconds: int | None
+    open_qty: Decimal
+    fill_count: int
+    opening_fill_id: uuid.UUID
+
+
+def figures(trip: Trip) -> TradeFigures:
+    """Compute a trip's reported figures (``pnl`` of an open trip is its realized part)."""
+    closed = not trip.is_open
+    realized = trip.realized_gross - trip.fees
+    holding = None
+    if closed and trip.exit_time is not None:
+        holding = int((trip.exit_time - trip.entry_time).total_seconds())
+    return TradeFigures(
+        id=trip.id,
+        symbol=trip.symbol,
+        side=trip.side,
+        status="closed" if closed else "open",
+        qty=trip.max_qty,
+        entry_time=trip.entry_time,
+        entry_price=trip.entry_notional / trip.entry_qty,
+        exit_time=trip.exit_time if closed else None,
+        exit_price=trip.exit_notional / trip.exit_qty if trip.exit_qty else None,
+        gross_pnl=trip.realized_gross,
+        fees=trip.fees,
+        realized_pnl=realized,
+        pnl=realized,
+        pnl_pct=pnl_pct(realized, trip.entry_notional),
+        holding_seconds=holding,
+        open_qty=trip.open_qty,
+        fill_count=trip.fill_count,
+        opening_fill_id=trip.opening_fill_id,
+    )
+
+
+def pnl_pct(pnl: Decimal, entry_cost: Decimal) -> Decimal | None:
+    """``pnl / entry_cost * 100`` (None without an entry cost)."""
+    return None if entry_cost == ZERO else pnl / entry_cost * HUNDRED
