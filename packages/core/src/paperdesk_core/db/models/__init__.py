@@ -3,6 +3,7 @@
 from paperdesk_core.db.models.account import Account
 from paperdesk_core.db.models.backtest import BacktestRun
 from paperdesk_core.db.models.instrument import Instrument
+from paperdesk_core.db.models.journal import Trade, TradeJournal, TradeTag
 from paperdesk_core.db.models.order import (
     CashActivity,
     Fill,
@@ -24,6 +25,9 @@ __all__ = [
     "Position",
     "RiskDecision",
     "RiskLimits",
+    "Trade",
+    "TradeJournal",
+    "TradeTag",
     "User",
     "Watchlist",
     "WatchlistItem",
