@@ -7,6 +7,7 @@ Every call is async (Reflex event handlers run on the backend's event loop) and 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any, NotRequired, TypedDict, cast
 from urllib.parse import quote, urlencode
 
@@ -168,7 +169,7 @@ class ApiClient:
         self.base_url = (base_url or api_url()).rstrip("/")
         self._transport = transport
 
-    async def _request(
+    async def _send(
         self,
         method: str,
         path: str,
@@ -176,10 +177,13 @@ class ApiClient:
         json: Any = None,
         data: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
-    ) -> Any:
-        headers = {"Accept": "application/json"}
+        content: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send a request and return the response; an error answer raises `ApiError`."""
+        all_headers = {"Accept": "application/json", **(headers or {})}
         if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+            all_headers["Authorization"] = f"Bearer {self.token}"
         try:
             async with httpx.AsyncClient(
                 base_url=self.base_url + API_PREFIX,
@@ -187,12 +191,23 @@ class ApiClient:
                 transport=self._transport,
             ) as client:
                 response = await client.request(
-                    method, path, json=json, data=data, params=params, headers=headers
+                    method,
+                    path,
+                    json=json,
+                    data=data,
+                    params=params,
+                    content=content,
+                    headers=all_headers,
                 )
         except httpx.HTTPError as exc:
             raise ApiError("The PaperDesk API is not reachable", code="unreachable") from exc
         if response.status_code >= 400:
             raise error_from_response(response)
+        return response
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send a request (the keywords of `_send`) and return its JSON answer, if any."""
+        response = await self._send(method, path, **kwargs)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
@@ -426,3 +441,101 @@ class BacktestApi(ApiClient):
             list[dict[str, Any]],
             await self._request("GET", f"/bars/{quote(symbol, safe='')}", params=params),
         )
+
+
+# Journal and analytics (issue 5): round trips built from fills, their journal fields.
+class Trade(TypedDict):
+    id: str
+    symbol: str
+    side: str
+    status: str
+    qty: str
+    entry_time: str
+    entry_price: str
+    exit_time: NotRequired[str | None]
+    exit_price: NotRequired[str | None]
+    pnl: NotRequired[str | None]
+    gross_pnl: NotRequired[str | None]
+    fees: NotRequired[str | None]
+    pnl_pct: NotRequired[str | None]
+    holding_seconds: NotRequired[float | None]
+    mae: NotRequired[str | None]
+    mfe: NotRequired[str | None]
+    unrealized_pnl: NotRequired[str | None]
+    realized_pnl: NotRequired[str | None]
+    tags: NotRequired[list[str]]
+    notes: NotRequired[str]
+    rating: NotRequired[int | None]
+    planned_stop: NotRequired[str | None]
+    r_multiple: NotRequired[str | None]
+    setup: NotRequired[str | None]
+    source: NotRequired[str]
+
+
+class TagCount(TypedDict):
+    name: str
+    count: int
+
+
+def _query(filters: dict[str, str]) -> dict[str, str]:
+    """Drop empty filter values (the API reads an empty `tag=` as a tag named '')."""
+    return {key: value for key, value in filters.items() if value}
+
+
+class JournalApi(ApiClient):
+    """Trades, their journal fields, tags, analytics and the CSV export/import."""
+
+    async def list_trades(self, filters: dict[str, str]) -> list[Trade]:
+        """Return the round trips: filters symbol, tag, from, to, outcome, sort, limit."""
+        return cast(list[Trade], await self._request("GET", "/trades", params=_query(filters)))
+
+    async def get_trade(self, trade_id: str) -> Trade:
+        """Return one trade."""
+        return cast(Trade, await self._request("GET", f"/trades/{quote(trade_id)}"))
+
+    async def update_trade(self, trade_id: str, changes: dict[str, Any]) -> Trade:
+        """Change journal fields: tags, notes, rating, planned_stop, setup."""
+        return cast(Trade, await self._request("PATCH", f"/trades/{quote(trade_id)}", json=changes))
+
+    async def bulk_tag(
+        self, trade_ids: list[str], *, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> int:
+        """Add and remove tags on many trades; return how many changed."""
+        body = {"trade_ids": trade_ids, "add": list(add), "remove": list(remove)}
+        answer = await self._request("POST", "/trades/bulk-tag", json=body)
+        return int(answer.get("updated", 0)) if isinstance(answer, dict) else 0
+
+    async def tags(self, prefix: str = "") -> list[TagCount]:
+        """Return the tags starting with a prefix, most used first (autocomplete)."""
+        return cast(list[TagCount], await self._request("GET", "/tags", params={"prefix": prefix}))
+
+    async def analytics(self, group_by: str, filters: dict[str, str]) -> list[dict[str, Any]]:
+        """Return closed-trade statistics grouped by tag, symbol, side, weekday, hour, holding."""
+        params = _query({**filters, "group_by": group_by})
+        return cast(list[dict[str, Any]], await self._request("GET", "/analytics", params=params))
+
+    async def analytics_summary(self, filters: dict[str, str]) -> dict[str, Any]:
+        """Return the overall statistics row (key "all") with open trades and fees."""
+        return cast(
+            dict[str, Any],
+            await self._request("GET", "/analytics/summary", params=_query(filters)),
+        )
+
+    async def analytics_daily(self, filters: dict[str, str]) -> list[dict[str, Any]]:
+        """Return the daily realized P&L series [{"date","pnl","trades","cumulative_pnl"}]."""
+        return cast(
+            list[dict[str, Any]],
+            await self._request("GET", "/analytics/daily", params=_query(filters)),
+        )
+
+    async def export_csv(self) -> str:
+        """Return every trade with its journal fields as CSV text."""
+        response = await self._send("GET", "/trades/export.csv", headers={"Accept": "text/csv"})
+        return response.text
+
+    async def import_csv(self, text: str) -> dict[str, int]:
+        """Import trades (or journal fields of existing ones) from CSV text."""
+        answer = await self._request(
+            "POST", "/trades/import.csv", content=text, headers={"Content-Type": "text/csv"}
+        )
+        return cast(dict[str, int], answer or {})

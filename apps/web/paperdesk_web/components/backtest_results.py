@@ -120,7 +120,8 @@ def metric_cards() -> rx.Component:
     )
 
 
-def _chart_card(title: str, chart: rx.Component, *, note: Any = None) -> rx.Component:
+def chart_card(title: str, chart: rx.Component, *, note: Any = None) -> rx.Component:
+    """A card with a chart under its title (and an optional note at the right)."""
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -165,7 +166,7 @@ def equity_chart() -> rx.Component:
         width="100%",
         height=260,
     )
-    return _chart_card("Equity", rx.box(chart, width="100%", aria_label="Equity chart", role="img"))
+    return chart_card("Equity", rx.box(chart, width="100%", aria_label="Equity chart", role="img"))
 
 
 def drawdown_chart() -> rx.Component:
@@ -186,7 +187,7 @@ def drawdown_chart() -> rx.Component:
         width="100%",
         height=160,
     )
-    return _chart_card(
+    return chart_card(
         "Drawdown", rx.box(chart, width="100%", aria_label="Drawdown chart", role="img")
     )
 
@@ -227,7 +228,7 @@ def price_chart() -> rx.Component:
         width="100%",
         height=280,
     )
-    return _chart_card(
+    return chart_card(
         "Price with entries and exits",
         rx.box(chart, width="100%", aria_label="Price chart with trade markers", role="img"),
         note=rx.text(S.price_note, size="1", color=rx.color("gray", 10)),

@@ -9,7 +9,12 @@ from typing import cast
 import reflex as rx
 from reflex.vars import ObjectVar
 
-from paperdesk_web.components.forms import form_error, labeled_input
+from paperdesk_web.components.forms import (
+    form_error,
+    form_notice,
+    labeled_input,
+    labeled_select,
+)
 from paperdesk_web.components.quote_tile import direction_color
 from paperdesk_web.states._quotes import QuoteView
 from paperdesk_web.states._trading import (
@@ -25,36 +30,6 @@ S = TradeState
 # Reflex types dataclass fields as arrays for mypy; they are object vars.
 FOCUS = cast(ObjectVar[QuoteView], S.focus)
 EST = cast(ObjectVar[Estimate], S.est)
-
-
-def field_label(text: str, html_for: str) -> rx.Component:
-    return rx.el.label(
-        rx.text(text, size="2", weight="medium", color=rx.color("gray", 11)),
-        html_for=html_for,
-    )
-
-
-def labeled_select(
-    label: str,
-    *,
-    select_id: str,
-    options: list[tuple[str, str]],
-    value: rx.Var[str],
-    on_change: object,
-) -> rx.Component:
-    return rx.vstack(
-        field_label(label, select_id),
-        rx.select.root(
-            rx.select.trigger(id=select_id, aria_label=label, width="100%"),
-            rx.select.content(*[rx.select.item(text, value=key) for key, text in options]),
-            value=value,
-            on_change=on_change,
-            size="3",
-        ),
-        spacing="1",
-        width="100%",
-        align="stretch",
-    )
 
 
 def symbol_picker() -> rx.Component:
@@ -329,19 +304,7 @@ def order_ticket() -> rx.Component:
                 data_testid="ticket-rejection",
             ),
         ),
-        rx.cond(
-            S.notice != "",
-            rx.callout(
-                S.notice,
-                icon="circle_check",
-                color_scheme="grass",
-                variant="surface",
-                size="1",
-                role="status",
-                width="100%",
-                data_testid="ticket-notice",
-            ),
-        ),
+        form_notice(S.notice, data_testid="ticket-notice"),
         rx.cond(
             S.reviewing,
             review_panel(),

@@ -1,6 +1,6 @@
 # mypy: disable-error-code="no-any-return"
 # (Reflex component constructors are untyped, so every view function returns Any.)
-"""Candlestick chart of the ticket's symbol (SVG), with the user's fills marked on it."""
+"""Candlestick charts (SVG) with fills marked on them: the ticket's symbol, a journal trade."""
 
 from __future__ import annotations
 
@@ -83,19 +83,32 @@ def _candle(candle: ObjectVar[Candle]) -> rx.Component:
 
 
 def _marker(marker: ObjectVar[FillMarker]) -> rx.Component:
+    color = rx.cond(marker.side == "buy", rx.color("cyan", 9), rx.color("orange", 9))
     return rx.el.svg.g(
         rx.el.svg.title(marker.title),
         rx.el.svg.polygon(
             points=marker.points,
-            fill=rx.cond(marker.side == "buy", rx.color("cyan", 9), rx.color("orange", 9)),
+            fill=color,
             stroke=rx.color("gray", 1),
             stroke_width=1,
+        ),
+        rx.cond(
+            marker.label != "",
+            rx.el.svg.text(
+                marker.label,
+                x=n(marker.label_x),
+                y=n(marker.label_y),
+                fill=color,
+                font_size=13,
+                font_weight="700",
+            ),
         ),
         class_name=rx.cond(marker.side == "buy", "pd-fill-buy", "pd-fill-sell"),
     )
 
 
-def _legend_dot(color: str, label: str) -> rx.Component:
+def legend_dot(color: str, label: str) -> rx.Component:
+    """A colour swatch and what it stands for."""
     return rx.hstack(
         rx.box(width="10px", height="10px", border_radius="2px", background=color),
         rx.text(label, size="1", color=rx.color("gray", 10)),
@@ -109,8 +122,8 @@ def chart_toolbar() -> rx.Component:
         rx.text(S.symbol, weight="bold", size="3"),
         rx.text(S.timeframe, size="2", color=rx.color("gray", 10)),
         rx.spacer(),
-        _legend_dot(rx.color("cyan", 9), "Your buys"),
-        _legend_dot(rx.color("orange", 9), "Your sells"),
+        legend_dot(rx.color("cyan", 9), "Your buys"),
+        legend_dot(rx.color("orange", 9), "Your sells"),
         rx.segmented_control.root(
             *[rx.segmented_control.item(tf, value=tf) for tf in TIMEFRAMES],
             value=S.timeframe,
@@ -124,58 +137,65 @@ def chart_toolbar() -> rx.Component:
     )
 
 
+def candle_chart(
+    chart: ObjectVar[ChartView], *, label: Any, message: Any, testid: str = "price-chart"
+) -> rx.Component:
+    """Candles, price grid, last price and fill markers of a `ChartView`, or a message."""
+    return rx.cond(
+        chart.candles.length() > 0,
+        rx.el.svg(
+            rx.foreach(chart.grid, _grid_line),
+            rx.foreach(chart.times, _time_label),
+            rx.foreach(chart.candles, _candle),
+            rx.el.svg.line(
+                x1=PLOT_LEFT,
+                x2=PLOT_RIGHT,
+                y1=n(chart.last_y),
+                y2=n(chart.last_y),
+                stroke=rx.color("teal", 9),
+                stroke_width=1,
+                stroke_dasharray="4 4",
+            ),
+            rx.el.svg.rect(
+                x=PLOT_RIGHT + 2,
+                y=n(chart.last_box_y),
+                width=76,
+                height=20,
+                rx=3,
+                fill=rx.color("teal", 9),
+            ),
+            rx.el.svg.text(
+                chart.last_label,
+                x=PLOT_RIGHT + 8,
+                y=n(chart.last_text_y),
+                fill="white",
+                font_size=12,
+                font_weight="600",
+            ),
+            rx.foreach(chart.markers, _marker),
+            view_box=f"0 0 {CHART_W:g} {CHART_H:g}",
+            width="100%",
+            role="img",
+            aria_label=label,
+            data_testid=testid,
+        ),
+        rx.center(
+            rx.text(
+                rx.cond(message != "", message, "Loading chart…"),
+                size="2",
+                color=rx.color("gray", 10),
+            ),
+            height="240px",
+            width="100%",
+        ),
+    )
+
+
 def price_chart() -> rx.Component:
     """The chart card's body."""
     return rx.vstack(
         chart_toolbar(),
-        rx.cond(
-            CHART.candles.length() > 0,
-            rx.el.svg(
-                rx.foreach(CHART.grid, _grid_line),
-                rx.foreach(CHART.times, _time_label),
-                rx.foreach(CHART.candles, _candle),
-                rx.el.svg.line(
-                    x1=PLOT_LEFT,
-                    x2=PLOT_RIGHT,
-                    y1=n(CHART.last_y),
-                    y2=n(CHART.last_y),
-                    stroke=rx.color("teal", 9),
-                    stroke_width=1,
-                    stroke_dasharray="4 4",
-                ),
-                rx.el.svg.rect(
-                    x=PLOT_RIGHT + 2,
-                    y=n(CHART.last_box_y),
-                    width=76,
-                    height=20,
-                    rx=3,
-                    fill=rx.color("teal", 9),
-                ),
-                rx.el.svg.text(
-                    CHART.last_label,
-                    x=PLOT_RIGHT + 8,
-                    y=n(CHART.last_text_y),
-                    fill="white",
-                    font_size=12,
-                    font_weight="600",
-                ),
-                rx.foreach(CHART.markers, _marker),
-                view_box=f"0 0 {CHART_W:g} {CHART_H:g}",
-                width="100%",
-                role="img",
-                aria_label=f"Price chart of {S.symbol}",
-                data_testid="price-chart",
-            ),
-            rx.center(
-                rx.text(
-                    rx.cond(S.chart_message != "", S.chart_message, "Loading chart…"),
-                    size="2",
-                    color=rx.color("gray", 10),
-                ),
-                height="240px",
-                width="100%",
-            ),
-        ),
+        candle_chart(CHART, label=f"Price chart of {S.symbol}", message=S.chart_message),
         spacing="2",
         width="100%",
     )

@@ -8,6 +8,7 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from paperdesk_web.components.account_summary import account_summary
+from paperdesk_web.components.empty_state import empty_state
 from paperdesk_web.components.forms import form_error, labeled_input
 from paperdesk_web.components.positions_table import positions_table
 from paperdesk_web.components.quote_tile import quote_tile
@@ -216,42 +217,18 @@ def tiles_grid() -> rx.Component:
 
 
 def empty_watchlist() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.icon("search", size=28, color=rx.color("gray", 9)),
-            rx.text("This watchlist is empty.", weight="medium"),
-            rx.text(
-                "Search for an instrument above and add it to see live prices.",
-                size="2",
-                color=rx.color("gray", 10),
-            ),
-            align="center",
-            spacing="2",
-        ),
-        padding_y="56px",
-        width="100%",
-        border=f"1px dashed {rx.color('gray', 6)}",
-        border_radius="12px",
+    return empty_state(
+        "search",
+        "This watchlist is empty.",
+        "Search for an instrument above and add it to see live prices.",
     )
 
 
 def no_watchlists() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.icon("layout_dashboard", size=28, color=rx.color("teal", 9)),
-            rx.text("Create your first watchlist", weight="medium"),
-            rx.text(
-                "Use “New watchlist”, then add symbols to follow their prices live.",
-                size="2",
-                color=rx.color("gray", 10),
-            ),
-            align="center",
-            spacing="2",
-        ),
-        padding_y="56px",
-        width="100%",
-        border=f"1px dashed {rx.color('gray', 6)}",
-        border_radius="12px",
+    return empty_state(
+        "layout_dashboard",
+        "Create your first watchlist",
+        "Use “New watchlist”, then add symbols to follow their prices live.",
     )
 
 

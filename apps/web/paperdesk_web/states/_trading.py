@@ -481,6 +481,9 @@ class FillMarker:
     points: str  # an SVG polygon: a triangle up (buy) under the bar, down (sell) above it
     side: str
     title: str
+    label: str = ""  # drawn beside the triangle when set (the journal's "Entry"/"Exit")
+    label_x: float = 0.0
+    label_y: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -596,7 +599,17 @@ def chart_view(
             tip, base = py - 3, py - 3 - size * 1.4
         points = f"{x:.2f},{tip:.2f} {x - size:.2f},{base:.2f} {x + size:.2f},{base:.2f}"
         title = f"{side.capitalize()} {format_qty(fill.get('qty'))} @ {format_price(at)}"
-        markers.append(FillMarker(points=points, side=side, title=title))
+        label = str(fill.get("label") or "")
+        markers.append(
+            FillMarker(
+                points=points,
+                side=side,
+                title=f"{label}: {title}" if label else title,
+                label=label,
+                label_x=round(x + size + 3, 2),
+                label_y=round((tip + base) / 2 + 4, 2),
+            )
+        )
     last = parsed[-1]
     return ChartView(
         candles=candles,
