@@ -10,8 +10,8 @@ Guarantees:
 - Only orders with an Order row in an open status are ever worked: a message that skipped
   the API's risk gate finds no row and is dropped.
 - Each fill is written with its ledger update (Fill row, order progress, position, cash,
-  release of the reservation) in one transaction, after re-reading the account and the
-  order under a lock: a canceled order never fills, a fill id already stored is skipped.
+  release of the reservation, the journal's round trips) in one transaction, after
+  re-reading the account and the order under a lock: a canceled order never fills, a fill id already stored is skipped.
 - Messages are acknowledged only after their transaction commits; on restart the pending
   ones are reclaimed, so a crash loses nothing and fills nothing twice.
 """
@@ -56,6 +56,8 @@ from paperdesk_core.db import get_sessionmaker
 from paperdesk_core.db.models import Account, Order, Position
 from paperdesk_core.db.models import Fill as FillRow
 from paperdesk_core.db.models import Instrument as InstrumentRow
+from paperdesk_core.journal import JournalFill
+from paperdesk_core.journal.store import record_fill
 from paperdesk_core.marketdata.quotes import read_quotes
 from paperdesk_core.trading import (
     Fill,
@@ -192,6 +194,7 @@ def apply_fill(session: Session, fill: Fill) -> tuple[Order, Account] | None:
             realized_pnl=ZERO,
         )
         session.add(row)
+    position_before = row.qty
     ledger = LedgerPosition(
         fill.symbol,
         qty=row.qty,
@@ -223,6 +226,13 @@ def apply_fill(session: Session, fill: Fill) -> tuple[Order, Account] | None:
         )
     )
     session.flush()
+    # The account+symbol's round trips move with the fill, in the same transaction.
+    record_fill(
+        session,
+        account.id,
+        JournalFill(fill.fill_id, fill.symbol, side.value, qty, px, fill.commission, fill.ts),
+        position_before,
+    )
     return order, account
 
 

@@ -60,6 +60,12 @@ def trade_id_for(account_id: uuid.UUID, opening_fill_id: uuid.UUID) -> uuid.UUID
     return uuid.uuid5(account_id, str(opening_fill_id))
 
 
+def _s(value: Decimal) -> str:
+    # Canonical text: equal values give equal state, whatever scale the inputs carried.
+    text = format(value.normalize(), "f")
+    return "0" if text in {"-0", "0"} else text
+
+
 def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
 
@@ -153,19 +159,19 @@ class Trip:
             "direction": self.direction,
             "opening_fill_id": str(self.opening_fill_id),
             "entry_time": self.entry_time.isoformat(),
-            "lots": [[str(q), str(p)] for q, p in self.lots],
-            "open_qty": str(self.open_qty),
-            "max_qty": str(self.max_qty),
-            "entry_qty": str(self.entry_qty),
-            "entry_notional": str(self.entry_notional),
-            "exit_qty": str(self.exit_qty),
-            "exit_notional": str(self.exit_notional),
-            "fees": str(self.fees),
-            "realized_gross": str(self.realized_gross),
+            "lots": [[_s(q), _s(p)] for q, p in self.lots],
+            "open_qty": _s(self.open_qty),
+            "max_qty": _s(self.max_qty),
+            "entry_qty": _s(self.entry_qty),
+            "entry_notional": _s(self.entry_notional),
+            "exit_qty": _s(self.exit_qty),
+            "exit_notional": _s(self.exit_notional),
+            "fees": _s(self.fees),
+            "realized_gross": _s(self.realized_gross),
             "exit_time": None if self.exit_time is None else self.exit_time.isoformat(),
             "last_time": None if self.last_time is None else self.last_time.isoformat(),
             "fill_count": self.fill_count,
-            "path": [[t, str(q), str(c)] for t, q, c in self.path],
+            "path": [[t, _s(q), _s(c)] for t, q, c in self.path],
         }
 
     @classmethod
