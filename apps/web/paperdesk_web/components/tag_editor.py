@@ -70,7 +70,7 @@ def tag_popover(row: ObjectVar[TradeRow]) -> rx.Component:
             rx.form(
                 rx.vstack(
                     labeled_input(
-                        "Tag",
+                        "New tag",
                         input_id="tag-editor-input",
                         name="tag",
                         placeholder="e.g. breakout, fomo",
