@@ -127,7 +127,15 @@ def breakdown() -> rx.Component:
                     spacing="3",
                     width="100%",
                 ),
-                rx.text("No closed trades in this group.", size="2", color=rx.color("gray", 10)),
+                rx.text(
+                    rx.cond(
+                        S.group_by == "tag",
+                        "No tagged trades yet. Tag trades in the Journal to compare setups.",
+                        "No closed trades to group.",
+                    ),
+                    size="2",
+                    color=rx.color("gray", 10),
+                ),
             ),
             spacing="3",
             width="100%",

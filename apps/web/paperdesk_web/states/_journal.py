@@ -75,12 +75,20 @@ def format_rate(value: Any) -> str:
     return f"{number * 100:.1f}%"
 
 
-def format_ratio(value: Any) -> str:
-    """A profit factor: `1.85`, `∞` when there are no losses, `—` when unknown."""
+def format_ratio(value: Any, *, wins_only: bool = False) -> str:
+    """A profit factor: `1.85`; `∞` for wins without losses (the API sends null then)."""
     if isinstance(value, str) and value.lower() in ("inf", "infinity"):
         return "∞"
     number = to_decimal(value)
-    return "—" if number is None else f"{number:,.2f}"
+    if number is None:
+        return "∞" if wins_only else "—"
+    return f"{number:,.2f}"
+
+
+def _wins_only(row: Mapping[str, Any]) -> bool:
+    win = to_decimal(row.get("largest_win"))
+    loss = to_decimal(row.get("largest_loss"))
+    return win is not None and win > 0 and (loss is None or loss >= 0)
 
 
 def format_r(value: Any) -> str:
@@ -291,13 +299,13 @@ SUMMARY_CARDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _format(kind: str, value: Any, currency: str) -> str:
+def _format(kind: str, value: Any, currency: str, *, wins_only: bool = False) -> str:
     if kind == "pnl":
         return format_pnl(value, currency)
     if kind == "rate":
         return format_rate(value)
     if kind == "ratio":
-        return format_ratio(value)
+        return format_ratio(value, wins_only=wins_only)
     number = to_decimal(value)
     return "—" if number is None else f"{int(number):,}"
 
@@ -309,7 +317,8 @@ def summary_cards(summary: Mapping[str, Any] | None, currency: str = "USD") -> l
     for key, label, kind in SUMMARY_CARDS:
         value = summary.get(key)
         tone = direction(to_decimal(value)) if kind == "pnl" else ""
-        cards.append(MetricCard(key, label, _format(kind, value, currency), tone))
+        text = _format(kind, value, currency, wins_only=_wins_only(summary))
+        cards.append(MetricCard(key, label, text, tone))
     return cards
 
 
@@ -339,7 +348,7 @@ def group_row(row: Mapping[str, Any], currency: str = "USD") -> GroupRow:
         direction=direction(to_decimal(row.get("pnl"))),
         avg_win=format_pnl(row.get("avg_win"), currency),
         avg_loss=format_pnl(row.get("avg_loss"), currency),
-        profit_factor=format_ratio(row.get("profit_factor")),
+        profit_factor=format_ratio(row.get("profit_factor"), wins_only=_wins_only(row)),
         expectancy=format_pnl(row.get("expectancy"), currency),
         largest_win=format_pnl(row.get("largest_win"), currency),
         largest_loss=format_pnl(row.get("largest_loss"), currency),
