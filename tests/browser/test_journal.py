@@ -180,8 +180,10 @@ def test_journal_and_analytics(web_stack: RunningStack, page: Page, screenshots:
     assert Decimal(saved["planned_stop"]) == stop
     assert saved["setup"] == "Opening range breakout"
     assert saved["r_multiple"] is not None
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(screenshots / "journal.png"), full_page=True)
+    page.set_viewport_size({"width": 1360, "height": 1160})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(screenshots / "journal.png"))
+    page.set_viewport_size({"width": 1360, "height": 860})
 
     # Analytics grouped by tag show the breakout trade's P&L.
     page.get_by_role("link", name="Analytics").first.click()
@@ -205,5 +207,6 @@ def test_journal_and_analytics(web_stack: RunningStack, page: Page, screenshots:
     expect(summary.get_by_role("group", name="Trades", exact=True)).to_contain_text("1")
     page.get_by_role("button", name="Clear filters").click()
     expect(summary.get_by_role("group", name="Trades", exact=True)).to_contain_text("2")
+    page.set_viewport_size({"width": 1360, "height": 1500})
     page.wait_for_timeout(800)  # let the charts settle into the screenshot
-    page.screenshot(path=str(screenshots / "analytics.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "analytics.png"))

@@ -10,11 +10,7 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from paperdesk_web.states._trading import (
-    CHART_H,
-    CHART_W,
-    PLOT_BOTTOM,
     PLOT_LEFT,
-    PLOT_RIGHT,
     Candle,
     ChartView,
     FillMarker,
@@ -37,22 +33,20 @@ def n(value: Any) -> Any:
     return value.to(int)
 
 
-def _grid_line(line: ObjectVar[GridLine]) -> rx.Component:
+def _grid_line(line: ObjectVar[GridLine], right: Any) -> rx.Component:
     return rx.el.svg.g(
         rx.el.svg.line(
-            x1=PLOT_LEFT, x2=PLOT_RIGHT, y1=n(line.y), y2=n(line.y), stroke=GRID, stroke_width=1
+            x1=PLOT_LEFT, x2=n(right), y1=n(line.y), y2=n(line.y), stroke=GRID, stroke_width=1
         ),
-        rx.el.svg.text(
-            line.label, x=PLOT_RIGHT + 8, y=n(line.label_y), fill=AXIS_TEXT, font_size=12
-        ),
+        rx.el.svg.text(line.label, x=n(right + 8), y=n(line.label_y), fill=AXIS_TEXT, font_size=12),
     )
 
 
-def _time_label(label: ObjectVar[TimeLabel]) -> rx.Component:
+def _time_label(label: ObjectVar[TimeLabel], bottom: Any) -> rx.Component:
     return rx.el.svg.text(
         label.label,
         x=n(label.x),
-        y=PLOT_BOTTOM + 20,
+        y=n(bottom + 20),
         fill=AXIS_TEXT,
         font_size=12,
         text_anchor="middle",
@@ -141,15 +135,16 @@ def candle_chart(
     chart: ObjectVar[ChartView], *, label: Any, message: Any, testid: str = "price-chart"
 ) -> rx.Component:
     """Candles, price grid, last price and fill markers of a `ChartView`, or a message."""
+    right: Any = chart.plot_right  # a number var; mypy sees the dataclass field's type
     return rx.cond(
         chart.candles.length() > 0,
         rx.el.svg(
-            rx.foreach(chart.grid, _grid_line),
-            rx.foreach(chart.times, _time_label),
+            rx.foreach(chart.grid, lambda line: _grid_line(line, right)),
+            rx.foreach(chart.times, lambda label: _time_label(label, chart.plot_bottom)),
             rx.foreach(chart.candles, _candle),
             rx.el.svg.line(
                 x1=PLOT_LEFT,
-                x2=PLOT_RIGHT,
+                x2=n(right),
                 y1=n(chart.last_y),
                 y2=n(chart.last_y),
                 stroke=rx.color("teal", 9),
@@ -157,7 +152,7 @@ def candle_chart(
                 stroke_dasharray="4 4",
             ),
             rx.el.svg.rect(
-                x=PLOT_RIGHT + 2,
+                x=n(right + 2),
                 y=n(chart.last_box_y),
                 width=76,
                 height=20,
@@ -166,14 +161,14 @@ def candle_chart(
             ),
             rx.el.svg.text(
                 chart.last_label,
-                x=PLOT_RIGHT + 8,
+                x=n(right + 8),
                 y=n(chart.last_text_y),
                 fill="white",
                 font_size=12,
                 font_weight="600",
             ),
             rx.foreach(chart.markers, _marker),
-            view_box=f"0 0 {CHART_W:g} {CHART_H:g}",
+            view_box=chart.view_box,
             width="100%",
             role="img",
             aria_label=label,

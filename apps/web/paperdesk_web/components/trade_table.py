@@ -20,6 +20,8 @@ from paperdesk_web.states.journal import JournalState
 
 S = JournalState
 MUTED = rx.color("gray", 10)
+# Exit and quantity make room for the side panel (it shows both).
+WIDE_ONLY = rx.cond(S.open_id != "", "none", "table-cell")
 
 
 def _sort_icon(key: str) -> rx.Component:
@@ -88,8 +90,8 @@ def trade_line(row: ObjectVar[TradeRow]) -> rx.Component:
             )
         ),
         rx.table.cell(_two_lines(row.entry_time, row.entry_price)),
-        rx.table.cell(_two_lines(row.exit_time, row.exit_price)),
-        rx.table.cell(row.qty, class_name="pd-num", text_align="right"),
+        rx.table.cell(_two_lines(row.exit_time, row.exit_price), display=WIDE_ONLY),
+        rx.table.cell(row.qty, class_name="pd-num", text_align="right", display=WIDE_ONLY),
         rx.table.cell(
             rx.vstack(
                 rx.text(
@@ -106,7 +108,7 @@ def trade_line(row: ObjectVar[TradeRow]) -> rx.Component:
             class_name="pd-num",
             text_align="right",
         ),
-        rx.table.cell(tag_cell(row), min_width="140px"),
+        rx.table.cell(tag_cell(row), min_width="120px"),
         rx.table.cell(
             rx.text(row.rating, color=rx.color("amber", 10), white_space="nowrap"),
             aria_label=f"Rating of {row.name}",
@@ -145,8 +147,8 @@ def trade_table() -> rx.Component:
                     ),
                     sort_header("Symbol", "symbol"),
                     sort_header("Entry", "entry_time"),
-                    rx.table.column_header_cell("Exit"),
-                    rx.table.column_header_cell("Qty", text_align="right"),
+                    rx.table.column_header_cell("Exit", display=WIDE_ONLY),
+                    rx.table.column_header_cell("Qty", text_align="right", display=WIDE_ONLY),
                     sort_header("P&L", "pnl", align="right"),
                     rx.table.column_header_cell("Tags"),
                     rx.table.column_header_cell("Rating"),

@@ -37,7 +37,7 @@ def summary() -> rx.Component:
     return rx.vstack(
         rx.grid(
             rx.foreach(S.cards, metric_card),
-            grid_template_columns="repeat(auto-fill, minmax(150px, 1fr))",
+            grid_template_columns="repeat(auto-fill, minmax(124px, 1fr))",
             spacing="2",
             width="100%",
         ),

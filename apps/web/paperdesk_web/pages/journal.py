@@ -72,7 +72,7 @@ def journal() -> rx.Component:
                 rx.box(trades_card(), flex="1 1 560px", min_width="0"),
                 rx.cond(
                     S.open_id != "",
-                    rx.box(trade_panel(), flex="0 1 460px", min_width="min(100%, 400px)"),
+                    rx.box(trade_panel(), flex="0 1 400px", min_width="min(100%, 360px)"),
                 ),
                 gap="16px",
                 wrap="wrap",

@@ -497,6 +497,10 @@ class ChartView:
     last_text_y: float
     last_label: str
     last_up: bool
+    # The geometry (a narrow panel draws in a smaller view box so its text stays legible).
+    plot_right: float = PLOT_RIGHT
+    plot_bottom: float = PLOT_BOTTOM
+    view_box: str = f"0 0 {CHART_W} {CHART_H}"
 
 
 EMPTY_CHART = ChartView([], [], [], [], 0.0, 0.0, 0.0, "", True)
@@ -523,8 +527,13 @@ def chart_view(
     bars: Sequence[Mapping[str, Any]],
     fills: Iterable[Mapping[str, Any]] = (),
     timeframe: str = "5m",
+    *,
+    width: int = CHART_W,
+    height: int = CHART_H,
 ) -> ChartView:
     """Lay out candles, price grid, time labels and fill markers in the SVG view box."""
+    plot_right = width - (CHART_W - PLOT_RIGHT)
+    plot_bottom = height - (CHART_H - PLOT_BOTTOM)
     parsed = []
     for bar in bars:
         ohlc = [to_decimal(bar.get(k)) for k in ("o", "h", "l", "c")]
@@ -550,9 +559,9 @@ def chart_view(
     low, high = low - pad, high + pad
 
     def y(price: float) -> float:
-        return round(PLOT_BOTTOM - (price - low) / (high - low) * (PLOT_BOTTOM - PLOT_TOP), 2)
+        return round(plot_bottom - (price - low) / (high - low) * (plot_bottom - PLOT_TOP), 2)
 
-    band = (PLOT_RIGHT - PLOT_LEFT) / len(parsed)
+    band = (plot_right - PLOT_LEFT) / len(parsed)
     body_w = max(min(band * 0.7, 18.0), 1.0)
     candles = []
     for i, (t, o, h, lo, c) in enumerate(parsed):
@@ -621,6 +630,9 @@ def chart_view(
         last_text_y=y(last[4]) + 4,
         last_label=format_price(last[4]),
         last_up=last[4] >= last[1],
+        plot_right=plot_right,
+        plot_bottom=plot_bottom,
+        view_box=f"0 0 {width} {height}",
     )
 
 

@@ -32,6 +32,7 @@ from paperdesk_web.states.auth import AuthState
 TRADE_LIMIT = 500
 TAG_HINTS = 6
 BAR_LIMIT = 400
+PANEL_W, PANEL_H = 560, 260  # the side panel's chart view box (its text stays legible)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -321,7 +322,7 @@ class JournalState(AuthState):
         if trade["id"] != self.open_id:
             return
         self.chart_timeframe = timeframe
-        self.chart = chart_view(bars, trade_marks(trade), timeframe)
+        self.chart = chart_view(bars, trade_marks(trade), timeframe, width=PANEL_W, height=PANEL_H)
         self.chart_message = "" if bars else f"No {timeframe} bars around this trade"
 
     @rx.event
