@@ -13,6 +13,7 @@ from paperdesk_api.errors import install_error_handlers
 from paperdesk_api.modules.accounts.endpoints import router as accounts_router
 from paperdesk_api.modules.auth.endpoints import router as auth_router
 from paperdesk_api.modules.backtests.endpoints import router as backtests_router
+from paperdesk_api.modules.journal.endpoints import router as journal_router
 from paperdesk_api.modules.market.endpoints import router as market_router
 from paperdesk_api.modules.ops._metrics import MetricsMiddleware
 from paperdesk_api.modules.ops.endpoints import router as ops_router
@@ -59,6 +60,7 @@ def create_app() -> FastAPI:
     api.include_router(accounts_router)
     api.include_router(risk_router)
     api.include_router(backtests_router)
+    api.include_router(journal_router)
     api.include_router(stream_router)
     app.include_router(api)
     return app

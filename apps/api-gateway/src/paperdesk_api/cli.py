@@ -22,7 +22,9 @@ backtest_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(dlq_app, name="dlq")
+journal_app = typer.Typer(help="Trade journal.", no_args_is_help=True)
 app.add_typer(backtest_app, name="backtest")
+app.add_typer(journal_app, name="journal")
 
 
 @db_app.command("upgrade")
@@ -48,6 +50,30 @@ def user_create(
     with session_scope() as session:
         user = register_user(session, email=email, password=password, display_name=display_name)
         typer.echo(f"created user {user.email} ({user.id})")
+
+
+@journal_app.command("rebuild")
+def journal_rebuild(
+    email: Annotated[
+        str | None, typer.Option(help="Only this user's account (default: every account)")
+    ] = None,
+) -> None:
+    """Rebuild the trades table from the fill log (journal fields are kept)."""
+    from paperdesk_core.db import session_scope
+    from paperdesk_core.db.models import Account, User
+    from paperdesk_core.journal.store import rebuild_account
+    from sqlalchemy import select
+
+    with session_scope() as session:
+        stmt = select(Account.id, User.email).join(User, User.id == Account.user_id)
+        if email is not None:
+            stmt = stmt.where(User.email == email.strip().lower())
+        accounts = session.execute(stmt.order_by(User.email)).tuples().all()
+        if email is not None and not accounts:
+            typer.echo(f"no user {email}", err=True)
+            raise typer.Exit(1)
+        for account_id, who in accounts:
+            typer.echo(f"{who}: {rebuild_account(session, account_id)} trades")
 
 
 def _bus() -> EventBus:

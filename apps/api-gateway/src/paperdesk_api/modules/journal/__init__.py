@@ -1,0 +1,1 @@
+"""Trade journal: round trips from fills, journal fields, tags, analytics, CSV."""
