@@ -17,7 +17,8 @@ def pnl_bars(data: Any, *, label: str, height: int = 220) -> rx.Component:
         rx.recharts.cartesian_grid(stroke=GRID, stroke_dasharray="3 3", vertical=False),
         rx.recharts.x_axis(data_key="key", interval="preserveStartEnd", **AXIS),
         rx.recharts.y_axis(width=72, **AXIS),
-        rx.recharts.reference_line(y=0, stroke="var(--gray-8)"),
+        # Zero stays in view when every figure has the same sign.
+        rx.recharts.reference_line(y=0, stroke="var(--gray-8)", if_overflow="extendDomain"),
         rx.recharts.tooltip(),
         rx.recharts.bar(
             rx.foreach(data, lambda row: rx.recharts.cell(fill=row["fill"])),
@@ -44,7 +45,8 @@ def cumulative_card(data: Any) -> rx.Component:
         rx.recharts.cartesian_grid(stroke=GRID, stroke_dasharray="3 3", vertical=False),
         rx.recharts.x_axis(data_key="date", min_tick_gap=40, **AXIS),
         rx.recharts.y_axis(width=72, domain=["auto", "auto"], **AXIS),
-        rx.recharts.reference_line(y=0, stroke="var(--gray-8)"),
+        # Zero stays in view when every figure has the same sign.
+        rx.recharts.reference_line(y=0, stroke="var(--gray-8)", if_overflow="extendDomain"),
         rx.recharts.tooltip(),
         rx.recharts.area(
             data_key="cumulative",

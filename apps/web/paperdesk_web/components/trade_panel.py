@@ -190,11 +190,11 @@ def journal_form() -> rx.Component:
             ),
             rx.cond(
                 S.save_message != "",
-                rx.text(
+                rx.hstack(
                     rx.icon("circle_check", size=14),
-                    " ",
-                    S.save_message,
-                    size="2",
+                    rx.text(S.save_message, size="2"),
+                    spacing="1",
+                    align="center",
                     color=rx.color("grass", 11),
                     role="status",
                 ),
