@@ -12,6 +12,7 @@ from paperdesk_core.journal.analytics import (
     group_stats,
     holding_bucket,
     hour_key,
+    stats_from_sums,
     summarize,
     weekday_key,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "holding_bucket",
     "hour_key",
     "pnl_pct",
+    "stats_from_sums",
     "summarize",
     "trade_id_for",
     "weekday_key",

@@ -104,30 +104,58 @@ class _Acc:
             self.run = 0
 
     def stats(self, key: str) -> GroupStats:
-        n = self.trades
-        avg_win = self.gross_win / self.wins if self.wins else None
-        avg_loss = self.gross_loss / self.losses if self.losses else None
-        expectancy = None
-        if n:
-            expectancy = Decimal(self.wins) / n * (avg_win or ZERO) + Decimal(self.losses) / n * (
-                avg_loss or ZERO
-            )
-        return GroupStats(
-            key=key,
-            trades=n,
+        return stats_from_sums(
+            key,
+            trades=self.trades,
             wins=self.wins,
             losses=self.losses,
-            win_rate=_round(Decimal(self.wins) / n) if n else None,
             pnl=self.pnl,
-            avg_pnl=_round(self.pnl / n) if n else None,
-            avg_win=None if avg_win is None else _round(avg_win),
-            avg_loss=None if avg_loss is None else _round(avg_loss),
-            profit_factor=_round(self.gross_win / -self.gross_loss) if self.losses else None,
-            expectancy=None if expectancy is None else _round(expectancy),
+            gross_win=self.gross_win,
+            gross_loss=self.gross_loss,
             largest_win=self.largest_win,
             largest_loss=self.largest_loss,
             max_consecutive_losses=self.max_run,
         )
+
+
+def stats_from_sums(
+    key: str,
+    *,
+    trades: int,
+    wins: int,
+    losses: int,
+    pnl: Decimal,
+    gross_win: Decimal,
+    gross_loss: Decimal,
+    largest_win: Decimal | None,
+    largest_loss: Decimal | None,
+    max_consecutive_losses: int,
+) -> GroupStats:
+    """Derive a group's figures from its sums (computed here or by a database)."""
+    n = trades
+    avg_win = gross_win / wins if wins else None
+    avg_loss = gross_loss / losses if losses else None
+    expectancy = None
+    if n:
+        expectancy = Decimal(wins) / n * (avg_win or ZERO) + Decimal(losses) / n * (
+            avg_loss or ZERO
+        )
+    return GroupStats(
+        key=key,
+        trades=n,
+        wins=wins,
+        losses=losses,
+        win_rate=_round(Decimal(wins) / n) if n else None,
+        pnl=pnl,
+        avg_pnl=_round(pnl / n) if n else None,
+        avg_win=None if avg_win is None else _round(avg_win),
+        avg_loss=None if avg_loss is None else _round(avg_loss),
+        profit_factor=_round(gross_win / -gross_loss) if losses else None,
+        expectancy=None if expectancy is None else _round(expectancy),
+        largest_win=largest_win if wins else None,
+        largest_loss=largest_loss if losses else None,
+        max_consecutive_losses=max_consecutive_losses,
+    )
 
 
 def summarize(pnls: Iterable[Decimal], key: str = "all") -> GroupStats:

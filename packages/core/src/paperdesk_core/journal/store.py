@@ -42,19 +42,6 @@ def aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
 
 
-def journal_fill(row: FillRow) -> JournalFill:
-    """The journal's view of a stored fill."""
-    return JournalFill(
-        fill_id=row.id,
-        symbol=row.symbol,
-        side=row.side,
-        qty=row.last_qty,
-        price=row.last_px,
-        commission=row.commission,
-        ts=aware(row.ts),
-    )
-
-
 def trade_values(trip: Trip) -> dict[str, Any]:
     """The ``trades`` row of a trip (columns derived from its exact state)."""
     f = figures(trip)
@@ -140,11 +127,20 @@ def record_fill(
 def _stored_fills(
     session: Session, account_id: uuid.UUID, symbol: str | None = None
 ) -> list[JournalFill]:
-    stmt = select(FillRow).where(FillRow.account_id == account_id)
+    # Plain column tuples, not ORM objects: a rebuild reads the whole fill log.
+    stmt = select(
+        FillRow.id,
+        FillRow.symbol,
+        FillRow.side,
+        FillRow.last_qty,
+        FillRow.last_px,
+        FillRow.commission,
+        FillRow.ts,
+    ).where(FillRow.account_id == account_id)
     if symbol is not None:
         stmt = stmt.where(FillRow.symbol == symbol)
-    rows = session.scalars(stmt.order_by(FillRow.ts, FillRow.id)).all()
-    return [journal_fill(r) for r in rows]
+    rows = session.execute(stmt.order_by(FillRow.ts, FillRow.id)).tuples()
+    return [JournalFill(i, sym, side, q, p, c, aware(ts)) for i, sym, side, q, p, c, ts in rows]
 
 
 def _replace(

@@ -91,6 +91,7 @@ class Trip:
     exit_time: datetime | None = None
     last_time: datetime | None = None
     fill_count: int = 0
+    cost: Decimal = ZERO  # sum of qty * price over the open lots
     # (epoch seconds, open qty, open cost) after each fill: the position path for MAE/MFE.
     path: list[tuple[float, Decimal, Decimal]] = field(default_factory=list)
 
@@ -112,20 +113,23 @@ class Trip:
     @property
     def open_cost(self) -> Decimal:
         """Sum of ``qty * price`` over the lots still open."""
-        return sum((q * p for q, p in self.lots), ZERO)
+        return self.cost
 
     def _mark(self, ts: datetime) -> None:
         self.fill_count += 1
         self.last_time = ts
-        self.path.append((ts.timestamp(), self.open_qty, self.open_cost))
+        self.path.append((ts.timestamp(), self.open_qty, self.cost))
 
     def add_entry(self, qty: Decimal, price: Decimal, fee: Decimal, ts: datetime) -> None:
         """Add ``qty`` at ``price`` in the trade's direction."""
+        notional = qty * price
         self.lots.append([qty, price])
         self.open_qty += qty
-        self.max_qty = max(self.max_qty, self.open_qty)
+        if self.open_qty > self.max_qty:
+            self.max_qty = self.open_qty
         self.entry_qty += qty
-        self.entry_notional += qty * price
+        self.entry_notional += notional
+        self.cost += notional
         self.fees += fee
         self._mark(ts)
 
@@ -136,6 +140,7 @@ class Trip:
             lot = self.lots[0]
             take = min(remaining, lot[0])
             self.realized_gross += take * (price - lot[1]) * self.direction
+            self.cost -= take * lot[1]
             lot[0] -= take
             remaining -= take
             if lot[0] == ZERO:
@@ -204,6 +209,7 @@ class Trip:
             last_time=_ts("last_time"),
             fill_count=int(state["fill_count"]),
             path=[(float(t), Decimal(q), Decimal(c)) for t, q, c in state.get("path", [])],
+            cost=sum((Decimal(q) * Decimal(p) for q, p in state["lots"]), ZERO),
         )
 
 
@@ -273,7 +279,7 @@ def build_trips(account_id: uuid.UUID, fills: Iterable[JournalFill]) -> list[Tri
     return trips
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen init costs a setattr call per field
 class TradeFigures:
     """The reported figures of a trip (what the trades table stores)."""
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from paperdesk_core.db.models import Trade, TradeJournal, TradeTag
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, case, delete, func, select, type_coerce, update
 from sqlalchemy.sql import Select
 
 from paperdesk_api.kit.repository import RepositoryBase
@@ -114,6 +114,58 @@ class TradeRepository(RepositoryBase[Trade]):
             .where(*self._where(account_id, f, closed_only=True))
             .where(TradeTag.account_id == account_id)
             .order_by(Trade.exit_time, Trade.id)
+        )
+        return self.session.execute(stmt).tuples().all()
+
+    def group_sums(
+        self, account_id: uuid.UUID, f: TradeFilter, group_by: str
+    ) -> Sequence[tuple[Any, ...]]:
+        """Aggregate closed trades per ``tag``/``symbol``/``side`` in SQL.
+
+        ``(key, trades, wins, losses, pnl, gross_win, gross_loss, largest, smallest,
+        max_consecutive_losses)``; runs of losses follow exit time (gaps and islands).
+        """
+        if group_by == "tag":
+            base = (
+                select(TradeTag.tag.label("k"), Trade.pnl, Trade.exit_time, Trade.id)
+                .join(TradeTag, TradeTag.trade_id == Trade.id)
+                .where(TradeTag.account_id == account_id)
+            )
+        else:
+            key = Trade.symbol if group_by == "symbol" else Trade.side
+            base = select(key.label("k"), Trade.pnl, Trade.exit_time, Trade.id)
+        b = base.where(*self._where(account_id, f, closed_only=True)).subquery()
+        order = (b.c.exit_time, b.c.id)
+        loss = case((b.c.pnl < 0, 1), else_=0)
+        grp = func.row_number().over(partition_by=b.c.k, order_by=order) - func.row_number().over(
+            partition_by=(b.c.k, loss), order_by=order
+        )
+        w = select(b.c.k, loss.label("loss"), grp.label("grp")).subquery()
+        runs = (
+            select(w.c.k, func.count().label("n"))
+            .where(w.c.loss == 1)
+            .group_by(w.c.k, w.c.grp)
+            .subquery()
+        )
+        longest = select(runs.c.k, func.max(runs.c.n).label("m")).group_by(runs.c.k).subquery()
+        money = b.c.pnl.type
+        agg = (
+            select(
+                b.c.k,
+                func.count().label("trades"),
+                func.count(case((b.c.pnl > 0, 1))).label("wins"),
+                func.count(case((b.c.pnl < 0, 1))).label("losses"),
+                type_coerce(func.sum(b.c.pnl), money).label("pnl"),
+                type_coerce(func.sum(case((b.c.pnl > 0, b.c.pnl), else_=0)), money).label("gw"),
+                type_coerce(func.sum(case((b.c.pnl < 0, b.c.pnl), else_=0)), money).label("gl"),
+                type_coerce(func.max(b.c.pnl), money).label("hi"),
+                type_coerce(func.min(b.c.pnl), money).label("lo"),
+            )
+            .group_by(b.c.k)
+            .subquery()
+        )
+        stmt = select(*agg.c, func.coalesce(longest.c.m, 0)).outerjoin(
+            longest, longest.c.k == agg.c.k
         )
         return self.session.execute(stmt).tuples().all()
 

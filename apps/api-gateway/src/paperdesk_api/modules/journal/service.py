@@ -18,6 +18,7 @@ from paperdesk_core.journal import (
     holding_bucket,
     hour_key,
     pnl_pct,
+    stats_from_sums,
     summarize,
     weekday_key,
 )
@@ -297,20 +298,32 @@ class JournalService:
     ) -> list[schemas.AnalyticsRow]:
         account = self.account(session, user)
         repo = TradeRepository.from_session(session)
-        rows: Iterable[tuple[str, Decimal]]
-        if group_by == "tag":
-            rows = ((tag, pnl) for tag, pnl in repo.closed_by_tag(account.id, f))
-        elif group_by in ("symbol", "side"):
-            column = Trade.symbol if group_by == "symbol" else Trade.side
-            rows = ((k, pnl) for k, pnl in repo.closed(account.id, f, column, Trade.pnl))
-        else:
-            keyer: Callable[[datetime, int | None], str] = {
-                "weekday": lambda ts, _h: weekday_key(aware(ts)),
-                "hour": lambda ts, _h: hour_key(aware(ts)),
-                "holding": lambda _ts, h: holding_bucket(h),
-            }[group_by]
-            closed = repo.closed(account.id, f, Trade.entry_time, Trade.holding_seconds, Trade.pnl)
-            rows = ((keyer(ts, h), pnl) for ts, h, pnl in closed)
+        if group_by in ("tag", "symbol", "side"):
+            # Aggregated by the database: one query, a row per group.
+            sums = repo.group_sums(account.id, f, group_by)
+            groups = [
+                stats_from_sums(
+                    str(k),
+                    trades=n,
+                    wins=wins,
+                    losses=losses,
+                    pnl=Decimal(pnl),
+                    gross_win=Decimal(gw),
+                    gross_loss=Decimal(gl),
+                    largest_win=Decimal(hi),
+                    largest_loss=Decimal(lo),
+                    max_consecutive_losses=int(run),
+                )
+                for k, n, wins, losses, pnl, gw, gl, hi, lo, run in sorted(sums)
+            ]
+            return [schemas.AnalyticsRow.model_validate(g.as_dict()) for g in groups]
+        keyer: Callable[[datetime, int | None], str] = {
+            "weekday": lambda ts, _h: weekday_key(aware(ts)),
+            "hour": lambda ts, _h: hour_key(aware(ts)),
+            "holding": lambda _ts, h: holding_bucket(h),
+        }[group_by]
+        closed = repo.closed(account.id, f, Trade.entry_time, Trade.holding_seconds, Trade.pnl)
+        rows = ((keyer(ts, h), pnl) for ts, h, pnl in closed)
         stats = group_stats(rows, KEY_ORDERS.get(group_by))
         return [schemas.AnalyticsRow.model_validate(s.as_dict()) for s in stats]
 
