@@ -135,12 +135,10 @@ class TradeRepository(RepositoryBase[Trade]):
             key = Trade.symbol if group_by == "symbol" else Trade.side
             base = select(key.label("k"), Trade.pnl, Trade.exit_time, Trade.id)
         b = base.where(*self._where(account_id, f, closed_only=True)).subquery()
-        order = (b.c.exit_time, b.c.id)
         loss = case((b.c.pnl < 0, 1), else_=0)
-        grp = func.row_number().over(partition_by=b.c.k, order_by=order) - func.row_number().over(
-            partition_by=(b.c.k, loss), order_by=order
-        )
-        w = select(b.c.k, loss.label("loss"), grp.label("grp")).subquery()
+        # One sort: the running count of non-losses numbers each run of losses.
+        grp = func.sum(1 - loss).over(partition_by=b.c.k, order_by=(b.c.exit_time, b.c.id))
+        w = select(b.c.k, b.c.pnl, loss.label("loss"), grp.label("grp")).cte("w")
         runs = (
             select(w.c.k, func.count().label("n"))
             .where(w.c.loss == 1)
@@ -151,17 +149,17 @@ class TradeRepository(RepositoryBase[Trade]):
         money = b.c.pnl.type
         agg = (
             select(
-                b.c.k,
+                w.c.k,
                 func.count().label("trades"),
-                func.count(case((b.c.pnl > 0, 1))).label("wins"),
-                func.count(case((b.c.pnl < 0, 1))).label("losses"),
-                type_coerce(func.sum(b.c.pnl), money).label("pnl"),
-                type_coerce(func.sum(case((b.c.pnl > 0, b.c.pnl), else_=0)), money).label("gw"),
-                type_coerce(func.sum(case((b.c.pnl < 0, b.c.pnl), else_=0)), money).label("gl"),
-                type_coerce(func.max(b.c.pnl), money).label("hi"),
-                type_coerce(func.min(b.c.pnl), money).label("lo"),
+                func.count(case((w.c.pnl > 0, 1))).label("wins"),
+                func.sum(w.c.loss).label("losses"),
+                type_coerce(func.sum(w.c.pnl), money).label("pnl"),
+                type_coerce(func.sum(case((w.c.pnl > 0, w.c.pnl), else_=0)), money).label("gw"),
+                type_coerce(func.sum(case((w.c.pnl < 0, w.c.pnl), else_=0)), money).label("gl"),
+                type_coerce(func.max(w.c.pnl), money).label("hi"),
+                type_coerce(func.min(w.c.pnl), money).label("lo"),
             )
-            .group_by(b.c.k)
+            .group_by(w.c.k)
             .subquery()
         )
         stmt = select(*agg.c, func.coalesce(longest.c.m, 0)).outerjoin(
