@@ -12,6 +12,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(ts: datetime) -> datetime:
+    """Make a naive datetime (SQLite hands them back) aware UTC; aware ones pass through."""
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+
+
 def ns_to_datetime(ns: int) -> datetime:
     """Convert integer nanoseconds since the epoch to an aware UTC datetime."""
     return datetime.fromtimestamp(ns / 1e9, UTC)

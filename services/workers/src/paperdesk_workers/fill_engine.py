@@ -25,13 +25,13 @@ import socket
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from types import FrameType
 from typing import Any
 
 from paperdesk_core.bus import EventBus, Message, redis_client
-from paperdesk_core.clock import utc_now
+from paperdesk_core.clock import as_utc, utc_now
 from paperdesk_core.config import get_settings
 from paperdesk_core.contracts.envelope import Envelope
 from paperdesk_core.contracts.events import (
@@ -68,7 +68,6 @@ from paperdesk_core.trading import (
     OrderSide,
     OrderStatus,
     OrderType,
-    TimeInForce,
     WorkingOrder,
     fill_model_from_settings,
 )
@@ -84,12 +83,8 @@ IMMEDIATE = ("ioc", "fok")
 ZERO = Decimal(0)
 
 
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-
-
 def _iso(ts: datetime | None) -> str | None:
-    return None if ts is None else _aware(ts).isoformat().replace("+00:00", "Z")
+    return None if ts is None else as_utc(ts).isoformat().replace("+00:00", "Z")
 
 
 def _plain(value: Decimal | None) -> str | None:
@@ -120,25 +115,6 @@ def order_data(o: Order) -> dict[str, object]:
         "filled_at": _iso(o.filled_at),
         "canceled_at": _iso(o.canceled_at),
     }
-
-
-def working_order(o: Order) -> WorkingOrder:
-    """The matching engine's view of an open order row."""
-    return WorkingOrder(
-        id=o.id,
-        account_id=o.account_id,
-        symbol=o.symbol,
-        side=OrderSide(o.side),
-        type=OrderType(o.type),
-        tif=TimeInForce(o.time_in_force),
-        qty=o.qty,
-        created_at=_aware(o.created_at),
-        limit_price=o.limit_price,
-        stop_price=o.stop_price,
-        filled_qty=o.filled_qty,
-        avg_fill_price=o.filled_avg_price,
-        status=OrderStatus(o.status),
-    )
 
 
 def _lock_account(session: Session, account_id: uuid.UUID) -> Account | None:
@@ -353,7 +329,7 @@ class FillEngine:
             if row.symbol not in self.instruments:
                 log.warning("order %s: unknown symbol %s", row.id, row.symbol)
                 return
-        order = working_order(row)
+        order = row.working()
         if row.time_in_force in IMMEDIATE:
             self._resolve_immediate(session, order)
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from paperdesk_core.clock import utc_now
+from paperdesk_core.clock import as_utc, utc_now
 from paperdesk_core.db.models import CashActivity, Order, User
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from paperdesk_api.modules.orders.repository import (
     FillRepository,
     PositionRepository,
 )
-from paperdesk_api.modules.orders.service import AccountView, aware, load_view
+from paperdesk_api.modules.orders.service import AccountView, load_view
 from paperdesk_api.modules.orders.service import order as order_service
 
 ZERO = Decimal(0)
@@ -94,7 +94,7 @@ class AccountService:
             schemas.Activity(
                 id=f.id,
                 activity_type="fill",
-                ts=aware(f.ts),
+                ts=as_utc(f.ts),
                 symbol=f.symbol,
                 side=f.side,
                 qty=f.last_qty,
@@ -107,7 +107,7 @@ class AccountService:
         ]
         rows += [
             schemas.Activity(
-                id=c.id, activity_type=c.type, ts=aware(c.created_at), amount=c.amount, note=c.note
+                id=c.id, activity_type=c.type, ts=as_utc(c.created_at), amount=c.amount, note=c.note
             )
             for c in CashActivityRepository.from_session(session).list(account.id, limit)
         ]

@@ -6,7 +6,6 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,14 +27,12 @@ from paperdesk_core.trading import (
     Instrument,
     OrderRequest,
     OrderSide,
-    OrderStatus,
     OrderType,
     OrderValidationError,
     RiskLimits,
     RiskState,
     RiskStatus,
     TimeInForce,
-    WorkingOrder,
     buying_power,
     check_order,
     evaluate_risk_state,
@@ -73,30 +70,6 @@ STATUS_FILTERS: dict[str, Sequence[str] | None] = {
 class RiskRejected(AppError):
     status_code = 422
     code = "risk_rejected"
-
-
-def aware(ts: datetime) -> datetime:
-    """SQLite hands back naive UTC datetimes; make them aware."""
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-
-
-def working_order(o: Order) -> WorkingOrder:
-    """The domain view of an open order row."""
-    return WorkingOrder(
-        id=o.id,
-        account_id=o.account_id,
-        symbol=o.symbol,
-        side=OrderSide(o.side),
-        type=OrderType(o.type),
-        tif=TimeInForce(o.time_in_force),
-        qty=o.qty,
-        created_at=aware(o.created_at),
-        limit_price=o.limit_price,
-        stop_price=o.stop_price,
-        filled_qty=o.filled_qty,
-        avg_fill_price=o.filled_avg_price,
-        status=OrderStatus(o.status),
-    )
 
 
 def domain_limits(row: RiskLimitsRow | None) -> RiskLimits:
@@ -183,7 +156,7 @@ def load_view(
         cash=account.cash - other_reserved,
         positions=held,
         prices=prices,
-        open_orders=[working_order(o) for o in open_orders],
+        open_orders=[o.working() for o in open_orders],
         state=status.state,
     )
     return AccountView(

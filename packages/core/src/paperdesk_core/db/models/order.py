@@ -7,7 +7,15 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from paperdesk_core.clock import as_utc
 from paperdesk_core.db.base import Base, IdMixin, TimestampMixin
+from paperdesk_core.trading.orders import (
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+    WorkingOrder,
+)
 
 
 class Order(IdMixin, TimestampMixin, Base):
@@ -37,6 +45,24 @@ class Order(IdMixin, TimestampMixin, Base):
     filled_at: Mapped[datetime | None] = mapped_column(default=None)
     canceled_at: Mapped[datetime | None] = mapped_column(default=None)
     expired_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    def working(self) -> WorkingOrder:
+        """The matching engine's and risk gate's view of this (open) order."""
+        return WorkingOrder(
+            id=self.id,
+            account_id=self.account_id,
+            symbol=self.symbol,
+            side=OrderSide(self.side),
+            type=OrderType(self.type),
+            tif=TimeInForce(self.time_in_force),
+            qty=self.qty,
+            created_at=as_utc(self.created_at),
+            limit_price=self.limit_price,
+            stop_price=self.stop_price,
+            filled_qty=self.filled_qty,
+            avg_fill_price=self.filled_avg_price,
+            status=OrderStatus(self.status),
+        )
 
 
 class Fill(Base):
