@@ -375,3 +375,15 @@ def test_summary_daily_and_buckets() -> None:
     ]
     with pytest.raises(ValueError, match="group_by"):
         analyze([], "month")
+
+
+def test_trade_id_is_uuid5_of_the_opening_fill() -> None:
+    for _ in range(50):
+        account, fill = uuid.uuid4(), uuid.uuid4()
+        tid = trade_id_for(account, fill)
+        assert tid == uuid.uuid5(account, str(fill))
+        assert (str(tid), tid.version, hash(tid)) == (
+            str(uuid.uuid5(account, str(fill))),
+            5,
+            hash(uuid.uuid5(account, str(fill))),
+        )

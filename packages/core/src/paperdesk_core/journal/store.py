@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -29,11 +30,19 @@ from paperdesk_core.clock import utc_now
 from paperdesk_core.db.models import Fill as FillRow
 from paperdesk_core.db.models import Trade
 from paperdesk_core.journal.excursions import excursions
-from paperdesk_core.journal.trades import JournalFill, Trip, apply_fill, build_trips, figures
+from paperdesk_core.journal.trades import (
+    JournalFill,
+    Trip,
+    apply_fill,
+    build_trips,
+    bulk_build,
+    figures,
+)
 
 log = logging.getLogger(__name__)
 
 QTY_STEP = Decimal("1e-10")
+FILL_ORDER = (FillRow.ts, FillRow.id)  # the journal's order of fills, here and fill by fill
 SETTLE = timedelta(minutes=5)  # closed trades younger than this are measured again later
 
 
@@ -42,7 +51,7 @@ def aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
 
 
-def trade_values(trip: Trip) -> dict[str, Any]:
+def trade_values(trip: Trip, now: datetime | None = None) -> dict[str, Any]:
     """The ``trades`` row of a trip (columns derived from its exact state)."""
     f = figures(trip)
     return {
@@ -70,7 +79,7 @@ def trade_values(trip: Trip) -> dict[str, Any]:
         "mae": None,
         "mfe": None,
         "excursions_at": None,
-        "updated_at": utc_now(),
+        "updated_at": now or utc_now(),
     }
 
 
@@ -139,8 +148,30 @@ def _stored_fills(
     ).where(FillRow.account_id == account_id)
     if symbol is not None:
         stmt = stmt.where(FillRow.symbol == symbol)
-    rows = session.execute(stmt.order_by(FillRow.ts, FillRow.id)).tuples()
+    rows = session.execute(stmt.order_by(*FILL_ORDER)).tuples()
+    make = JournalFill._make
+    if session.get_bind().dialect.name == "postgresql":  # timestamptz: already aware
+        return [make(row) for row in rows]
     return [JournalFill(i, sym, side, q, p, c, aware(ts)) for i, sym, side, q, p, c, ts in rows]
+
+
+TRADE_COLUMNS = tuple(c.name for c in Trade.__table__.columns)
+
+
+def _copy_rows(session: Session, rows: list[dict[str, Any]]) -> bool:
+    """Bulk-load ``rows`` with PostgreSQL's COPY (False when not on psycopg)."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
+        return False
+    raw: Any = conn.connection.driver_connection
+    columns = ", ".join(f'"{c}"' for c in TRADE_COLUMNS)
+    dumps = json.dumps
+    with raw.cursor() as cur, cur.copy(f"COPY trades ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            state = row["state"]
+            row["state"] = None if state is None else dumps(state)
+            copy.write_row([row[c] for c in TRADE_COLUMNS])
+    return True
 
 
 def _replace(
@@ -160,13 +191,15 @@ def _replace(
     }
     session.execute(delete(Trade).where(*scope).execution_options(synchronize_session=False))
     rows = []
+    now = utc_now()
     for trip in trips:
-        values = trade_values(trip)
-        old = kept.get(values["id"])
-        if old is not None and old.fill_count == values["fill_count"] and not trip.is_open:
-            values.update(mae=old.mae, mfe=old.mfe, excursions_at=old.excursions_at)
+        values = trade_values(trip, now)
+        if kept:
+            old = kept.get(values["id"])
+            if old is not None and old.fill_count == values["fill_count"] and not trip.is_open:
+                values.update(mae=old.mae, mfe=old.mfe, excursions_at=old.excursions_at)
         rows.append(values)
-    if rows:
+    if rows and not _copy_rows(session, rows):
         session.execute(insert(Trade), rows)
     session.expire_all()
     return len(rows)
@@ -174,14 +207,16 @@ def _replace(
 
 def rebuild_symbol(session: Session, account_id: uuid.UUID, symbol: str) -> int:
     """Rebuild one account+symbol's trades from its fills; return how many there are."""
-    trips = build_trips(account_id, _stored_fills(session, account_id, symbol))
-    return _replace(session, account_id, trips, symbol)
+    with bulk_build():
+        trips = build_trips(account_id, _stored_fills(session, account_id, symbol))
+        return _replace(session, account_id, trips, symbol)
 
 
 def rebuild_account(session: Session, account_id: uuid.UUID) -> int:
     """Rebuild all of an account's trades from its fill log; return how many there are."""
-    trips = build_trips(account_id, _stored_fills(session, account_id))
-    return _replace(session, account_id, trips, None)
+    with bulk_build():
+        trips = build_trips(account_id, _stored_fills(session, account_id))
+        return _replace(session, account_id, trips, None)
 
 
 def _bars(symbol: str, start: datetime, end: datetime) -> Any:
@@ -214,11 +249,10 @@ def measure_excursions(
         end = max(aware(t.exit_time) if t.exit_time else now for t in group)
         bars = _bars(symbol, start, end + timedelta(minutes=1))
         for t in group:
-            state = t.state or {}
-            trip = Trip.from_state(t.account_id, t.symbol, state)
+            direction, path = Trip.path_from_state(t.state or {})
             found = None
             if bars is not None:
-                found = excursions(trip.direction, trip.path, bars, until=now)
+                found = excursions(direction, path, bars, until=now)
             t.mae, t.mfe = found if found is not None else (None, None)
             settled = t.exit_time is not None and aware(t.exit_time) + SETTLE < now
             t.excursions_at = now if settled else None

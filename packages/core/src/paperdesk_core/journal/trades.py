@@ -24,22 +24,27 @@ database can continue a trip fill by fill and give the same result as a full reb
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from hashlib import sha1
+from typing import Any, NamedTuple
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 FEE_STEP = Decimal("1e-10")
 
 
-@dataclass(frozen=True, slots=True)
-class JournalFill:
-    """The part of a fill the journal needs (``side`` is ``buy`` or ``sell``)."""
+class JournalFill(NamedTuple):
+    """The part of a fill the journal needs (``side`` is ``buy`` or ``sell``).
+
+    A named tuple: a rebuild makes one per stored fill, and a tuple is the cheapest.
+    """
 
     fill_id: uuid.UUID
     symbol: str
@@ -55,9 +60,25 @@ class JournalFill:
         return self.qty if self.side == "buy" else -self.qty
 
 
+# uuid5's version and variant bits, applied to the SHA-1 digest as ``uuid.UUID`` does.
+_UUID5_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID5_SET = (0x8000 << 48) | (5 << 76)
+_UNKNOWN = uuid.SafeUUID.unknown  # an enum member lookup costs more than the hash
+
+
 def trade_id_for(account_id: uuid.UUID, opening_fill_id: uuid.UUID) -> uuid.UUID:
-    """Return the deterministic id of the trade opened by ``opening_fill_id``."""
-    return uuid.uuid5(account_id, str(opening_fill_id))
+    """Return the deterministic id of the trade opened by ``opening_fill_id``.
+
+    Equal to ``uuid.uuid5(account_id, str(opening_fill_id))``, without ``UUID.__init__``'s
+    argument checks (a rebuild makes tens of thousands).
+    """
+    name = str(opening_fill_id).encode()
+    digest = sha1(account_id.bytes + name, usedforsecurity=False).digest()
+    value = int.from_bytes(digest[:16]) & _UUID5_CLEAR | _UUID5_SET
+    out = object.__new__(uuid.UUID)
+    object.__setattr__(out, "int", value)
+    object.__setattr__(out, "is_safe", _UNKNOWN)
+    return out
 
 
 def _s(value: Decimal) -> str:
@@ -115,11 +136,6 @@ class Trip:
         """Sum of ``qty * price`` over the lots still open."""
         return self.cost
 
-    def _mark(self, ts: datetime) -> None:
-        self.fill_count += 1
-        self.last_time = ts
-        self.path.append((ts.timestamp(), self.open_qty, self.cost))
-
     def add_entry(self, qty: Decimal, price: Decimal, fee: Decimal, ts: datetime) -> None:
         """Add ``qty`` at ``price`` in the trade's direction."""
         notional = qty * price
@@ -131,27 +147,39 @@ class Trip:
         self.entry_notional += notional
         self.cost += notional
         self.fees += fee
-        self._mark(ts)
+        self.fill_count += 1
+        self.last_time = ts
+        self.path.append((ts.timestamp(), self.open_qty, self.cost))
 
     def add_exit(self, qty: Decimal, price: Decimal, fee: Decimal, ts: datetime) -> None:
         """Close ``qty`` (at most the open quantity) at ``price``, FIFO."""
         remaining = qty
-        while remaining > ZERO:
-            lot = self.lots[0]
-            take = min(remaining, lot[0])
-            self.realized_gross += take * (price - lot[1]) * self.direction
-            self.cost -= take * lot[1]
-            lot[0] -= take
-            remaining -= take
-            if lot[0] == ZERO:
-                self.lots.popleft()
+        lots = self.lots
+        realized = ZERO
+        cost = self.cost
+        while remaining:
+            lot = lots[0]
+            lot_qty, lot_price = lot
+            if remaining < lot_qty:
+                realized += remaining * (price - lot_price)
+                cost -= remaining * lot_price
+                lot[0] = lot_qty - remaining
+                break
+            realized += lot_qty * (price - lot_price)
+            cost -= lot_qty * lot_price
+            remaining -= lot_qty
+            lots.popleft()
+        self.realized_gross += realized if self.direction > 0 else -realized
+        self.cost = cost
         self.open_qty -= qty
         self.exit_qty += qty
         self.exit_notional += qty * price
         self.fees += fee
-        if self.open_qty == ZERO:
+        if not self.open_qty:
             self.exit_time = ts
-        self._mark(ts)
+        self.fill_count += 1
+        self.last_time = ts
+        self.path.append((ts.timestamp(), self.open_qty, cost))
 
     def unrealized(self, price: Decimal) -> Decimal:
         """Unrealized gross P&L of the open lots at ``price``."""
@@ -159,7 +187,14 @@ class Trip:
 
     # -- state -------------------------------------------------------------------------
     def to_state(self) -> dict[str, Any]:
-        """The exact state as JSON-able data (decimals as strings)."""
+        """The exact state as JSON-able data (decimals as strings).
+
+        A closed trip is never continued: its state is only the direction and the
+        position path (what MAE/MFE need), which keeps a full rebuild cheap.
+        """
+        path = [[t, _s(q), _s(c)] for t, q, c in self.path]
+        if not self.open_qty:
+            return {"direction": self.direction, "path": path}
         return {
             "direction": self.direction,
             "opening_fill_id": str(self.opening_fill_id),
@@ -176,12 +211,20 @@ class Trip:
             "exit_time": None if self.exit_time is None else self.exit_time.isoformat(),
             "last_time": None if self.last_time is None else self.last_time.isoformat(),
             "fill_count": self.fill_count,
-            "path": [[t, _s(q), _s(c)] for t, q, c in self.path],
+            "path": path,
         }
+
+    @staticmethod
+    def path_from_state(
+        state: Mapping[str, Any],
+    ) -> tuple[int, list[tuple[float, Decimal, Decimal]]]:
+        """``(direction, path)`` of any saved state, open or closed (for MAE/MFE)."""
+        path = [(float(t), Decimal(q), Decimal(c)) for t, q, c in state.get("path", [])]
+        return int(state["direction"]), path
 
     @classmethod
     def from_state(cls, account_id: uuid.UUID, symbol: str, state: Mapping[str, Any]) -> Trip:
-        """Rebuild a trip from ``to_state`` output."""
+        """Rebuild an open trip from ``to_state`` output."""
 
         def _ts(key: str) -> datetime | None:
             raw = state.get(key)
@@ -263,19 +306,36 @@ def apply_fill(
     return trip, rest
 
 
+@contextmanager
+def bulk_build() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a rebuild allocates.
+
+    Nothing a rebuild makes is cyclic; the collector would only walk every live trip,
+    fill and decimal again and again.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_trips(account_id: uuid.UUID, fills: Iterable[JournalFill]) -> list[Trip]:
     """Build every trip (closed and open) of one account from its fills, in opening order."""
     open_by_symbol: dict[str, Trip] = {}
     trips: list[Trip] = []
-    for fill in fills:
-        before = open_by_symbol.get(fill.symbol)
-        _closed, current = apply_fill(account_id, before, fill)
-        if current is None:
-            open_by_symbol.pop(fill.symbol, None)
-        else:
-            if current is not before:
-                trips.append(current)
-            open_by_symbol[fill.symbol] = current
+    with bulk_build():
+        for fill in fills:
+            before = open_by_symbol.get(fill.symbol)
+            _closed, current = apply_fill(account_id, before, fill)
+            if current is None:
+                open_by_symbol.pop(fill.symbol, None)
+            else:
+                if current is not before:
+                    trips.append(current)
+                open_by_symbol[fill.symbol] = current
     return trips
 
 
