@@ -107,7 +107,7 @@ def test_live_watchlist(web_stack: RunningStack, page: Page, screenshots: Path) 
     page.wait_for_url(f"{web}/")
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.get_by_text("Ada Trader")).to_be_visible()
-    expect(page.get_by_role("status")).to_have_text("Live")
+    expect(page.get_by_role("status", name=re.compile("^Connection"))).to_have_text("Live")
 
     # Create a watchlist and add a symbol found by the type-ahead search.
     page.get_by_role("button", name="New watchlist").click()
