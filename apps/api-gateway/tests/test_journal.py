@@ -54,6 +54,8 @@ class Trader:
             )
             s.add(order)
             s.flush()
+            acct = s.get(Account, self.account_id)
+            assert acct is not None
             jf = JournalFill(uuid.uuid4(), symbol, side, D(qty), D(px), D(fee), ts)
             s.add(
                 FillRow(
@@ -66,6 +68,7 @@ class Trader:
                     last_px=jf.price,
                     commission=jf.commission,
                     ts=ts,
+                    journal_epoch=acct.journal_epoch,
                 )
             )
             s.flush()
@@ -439,3 +442,43 @@ def test_rebuild_keeps_journal_data(trader: Trader, sym: str) -> None:
         {**t, "tags": ["kept"], "notes": "still here", "rating": 2} if i == 1 else t
         for i, t in enumerate(trades)
     ]
+
+
+def test_account_reset_starts_a_fresh_journal(
+    trader: Trader, sym: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paperdesk_core.journal import store
+
+    trader.fill(sym, "buy", "10", "100", "1")
+    trader.fill(sym, "sell", "10", "110", "1", minutes=5)
+    trader.fill(sym, "buy", "3", "105", minutes=6)  # still open at the reset
+    old = trader.trades(sort="entry_time")
+    assert [t["status"] for t in old] == ["closed", "open"]
+    assert trader.patch(old[0]["id"], {"tags": ["before"], "notes": "n"}).status_code == 200
+
+    r = trader.client.post(f"{API}/account/reset", headers=trader.headers)
+    assert r.status_code == 200, r.text
+    trader.position = {}
+    assert trader.trades() == []
+    assert trader.get("/tags") == []
+
+    rebuilds: list[str] = []
+    real = store.rebuild_symbol
+
+    def counted(session: Any, account_id: uuid.UUID, symbol: str) -> int:
+        rebuilds.append(symbol)
+        return real(session, account_id, symbol)
+
+    monkeypatch.setattr(store, "rebuild_symbol", counted)
+    trader.fill(sym, "sell", "2", "120", "0.5", minutes=60)
+    trader.fill(sym, "buy", "2", "118", "0.5", minutes=61)
+    trader.fill(sym, "buy", "4", "119", minutes=62)
+    assert rebuilds == []  # the fresh journal continues fill by fill
+    after = trader.trades(sort="entry_time")
+    assert [(t["side"], t["status"], t["pnl"]) for t in after] == [
+        ("short", "closed", "3"),
+        ("long", "open", "0"),
+    ]
+    with session_scope() as s:
+        assert rebuild_account(s, trader.account_id) == 2
+    assert trader.trades(sort="entry_time") == after

@@ -199,6 +199,7 @@ def apply_fill(session: Session, fill: Fill) -> tuple[Order, Account] | None:
             last_px=px,
             commission=fill.commission,
             ts=fill.ts,
+            journal_epoch=account.journal_epoch,
         )
     )
     session.flush()

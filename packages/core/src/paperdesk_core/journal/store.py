@@ -27,8 +27,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from paperdesk_core.clock import utc_now
+from paperdesk_core.db.models import Account, Trade, TradeJournal, TradeTag
 from paperdesk_core.db.models import Fill as FillRow
-from paperdesk_core.db.models import Trade
 from paperdesk_core.journal.excursions import excursions
 from paperdesk_core.journal.trades import (
     JournalFill,
@@ -133,6 +133,33 @@ def record_fill(
     session.flush()
 
 
+def _epoch(account_id: uuid.UUID) -> Any:
+    # Fills from before the account's last reset are not part of its journal.
+    return select(Account.journal_epoch).where(Account.id == account_id).scalar_subquery()
+
+
+def reset_journal(session: Session, account: Account) -> None:
+    """Start a fresh journal for ``account`` (an account reset), in the caller's transaction.
+
+    Later fills carry the new epoch, rebuilds read only those; the trades built from
+    fills, with their notes and tags, are deleted (imported trades stay).
+    """
+    account.journal_epoch += 1
+    built = select(Trade.id).where(Trade.account_id == account.id, Trade.source == "fills")
+    for table in (TradeJournal, TradeTag):
+        session.execute(
+            delete(table)
+            .where(table.account_id == account.id, table.trade_id.in_(built))
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        delete(Trade)
+        .where(Trade.account_id == account.id, Trade.source == "fills")
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+
+
 def _stored_fills(
     session: Session, account_id: uuid.UUID, symbol: str | None = None
 ) -> list[JournalFill]:
@@ -145,7 +172,7 @@ def _stored_fills(
         FillRow.last_px,
         FillRow.commission,
         FillRow.ts,
-    ).where(FillRow.account_id == account_id)
+    ).where(FillRow.account_id == account_id, FillRow.journal_epoch == _epoch(account_id))
     if symbol is not None:
         stmt = stmt.where(FillRow.symbol == symbol)
     rows = session.execute(stmt.order_by(*FILL_ORDER)).tuples()

@@ -7,6 +7,7 @@ from typing import Any
 
 from paperdesk_core.clock import as_utc, utc_now
 from paperdesk_core.db.models import CashActivity, Order, User
+from paperdesk_core.journal.store import reset_journal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -115,10 +116,15 @@ class AccountService:
         return rows[:limit]
 
     def reset(self, session: Session, user: User) -> list[Order]:
-        """Cancel open orders, drop positions, put the cash back (a cash activity)."""
+        """Cancel open orders, drop positions, put the cash back (a cash activity).
+
+        The journal starts afresh: trades built from earlier fills (and their notes and
+        tags) go, and rebuilds follow only the fills after the reset.
+        """
         account = order_service.account(session, user, lock=True)
         canceled = order_service.cancel_all(session, account)
         PositionRepository.from_session(session).delete_all(account.id)
+        reset_journal(session, account)
         delta = account.starting_cash - account.cash
         account.cash = account.starting_cash
         account.trading_status = "active"

@@ -23,3 +23,5 @@ class Account(IdMixin, TimestampMixin, Base):
     starting_cash: Mapped[Decimal] = mapped_column(default=STARTING_CASH)
     cash: Mapped[Decimal] = mapped_column(default=STARTING_CASH)
     trading_status: Mapped[str] = mapped_column(String(16), default="active")
+    # Resets so far: the journal follows only the fills of the current epoch.
+    journal_epoch: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -82,6 +82,8 @@ class Fill(Base):
     last_px: Mapped[Decimal]
     commission: Mapped[Decimal] = mapped_column(default=Decimal(0))
     ts: Mapped[datetime]
+    # The account's journal epoch when the fill was written (a reset starts a new one).
+    journal_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Position(TimestampMixin, Base):
