@@ -28,6 +28,7 @@ from paperdesk_core.testing import clear_caches
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench._http import Pool
 from tests.stack_process import running_stack
 from tests.trading_support import new_symbol, publish_tick, user_headers
 
@@ -42,22 +43,22 @@ async def _place_load(api: str, headers: list[dict[str, str]], symbol: str) -> l
     lat: list[float] = []
     body = {"symbol": symbol, "side": "buy", "type": "limit", "qty": "1",
             "limit_price": "9.50", "time_in_force": "gtc"}  # fmt: skip
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=api, limits=limits, timeout=30) as client:
+    async with Pool(api, CLIENTS) as pool:
+        reqs = [pool.build("POST", "/api/v1/orders", h, body) for h in headers]
 
-        async def worker(h: dict[str, str], until: float, record: bool) -> None:
+        async def worker(raw: bytes, until: float, record: bool) -> None:
             while time.perf_counter() < until:
                 t0 = time.perf_counter()
-                r = await client.post("/api/v1/orders", json=body, headers=h)
+                status, answer = await pool.send(raw)
                 if record:
                     lat.append((time.perf_counter() - t0) * 1000)
-                if r.status_code != 201:
-                    raise RuntimeError(f"order answered {r.status_code}: {r.text[:200]}")
+                if status != 201:
+                    raise RuntimeError(f"order answered {status}: {answer[:200]!r}")
 
         warm = time.perf_counter() + 2
-        await asyncio.gather(*(worker(h, warm, False) for h in headers))
+        await asyncio.gather(*(worker(r, warm, False) for r in reqs))
         until = time.perf_counter() + SECONDS
-        await asyncio.gather(*(worker(h, until, True) for h in headers))
+        await asyncio.gather(*(worker(r, until, True) for r in reqs))
     return lat
 
 

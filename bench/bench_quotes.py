@@ -21,72 +21,46 @@ from paperdesk_core.contracts.events import MarketTick
 from paperdesk_core.marketdata.quotes import write_quotes
 from paperdesk_core.redis_server import EmbeddedRedis
 
+from bench._http import Pool
 from tests.stack_process import running_stack
 
 RATE = 200
 SECONDS = 15
 
 
-async def _request(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], raw: bytes) -> int:
-    """Send one keep-alive HTTP/1.1 request and read its response; return the status."""
-    reader, writer = conn
-    writer.write(raw)
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    await reader.readexactly(length)
-    return status
-
-
 async def _load(api: str, token: str, connections: int = 16) -> list[float]:
     """Open-loop load at RATE requests/s over keep-alive connections.
 
-    The client is a few lines of asyncio (an HTTP library costs more CPU per request than
-    the server does, on 2 cores that would measure the client). Latency runs from the
-    moment a request was due, so queueing behind a slow response counts (no coordinated
-    omission).
+    Latency runs from the moment a request was due, so queueing behind a slow response
+    counts (no coordinated omission).
     """
-    host, port = api.removeprefix("http://").split(":")
-    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
-    for _ in range(connections):
-        pool.put_nowait(await asyncio.open_connection(host, int(port)))
-    reqs = [
-        (
-            f"GET /api/v1/quotes/{sym} HTTP/1.1\r\nHost: {host}\r\n"
-            f"Authorization: Bearer {token}\r\n\r\n"
-        ).encode()
-        for sym in ("AAPL", "MSFT", "SPY", "BTCUSD")
-    ]
     lat: list[float] = []
     errors: list[int] = []
+    async with Pool(api, connections) as pool:
+        auth = {"Authorization": f"Bearer {token}"}
+        reqs = [
+            pool.build("GET", f"/api/v1/quotes/{sym}", auth)
+            for sym in ("AAPL", "MSFT", "SPY", "BTCUSD")
+        ]
 
-    async def one(raw: bytes, due: float) -> None:
-        conn = await pool.get()
-        try:
-            status = await _request(conn, raw)
-        finally:
-            pool.put_nowait(conn)
-        lat.append((time.perf_counter() - due) * 1000)
-        if status != 200:
-            errors.append(status)
+        async def one(raw: bytes, due: float) -> None:
+            status, _ = await pool.send(raw)
+            lat.append((time.perf_counter() - due) * 1000)
+            if status != 200:
+                errors.append(status)
 
-    for i in range(100):  # warm up connections and caches
-        await one(reqs[i % 4], time.perf_counter())
-    lat.clear()
-    tasks = []
-    start = time.perf_counter()
-    for i in range(RATE * SECONDS):
-        due = start + i / RATE
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(reqs[i % 4], due)))
-    await asyncio.gather(*tasks)
-    while not pool.empty():
-        pool.get_nowait()[1].close()
+        for i in range(100):  # warm up connections and caches
+            await one(reqs[i % 4], time.perf_counter())
+        lat.clear()
+        tasks = []
+        start = time.perf_counter()
+        for i in range(RATE * SECONDS):
+            due = start + i / RATE
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(reqs[i % 4], due)))
+        await asyncio.gather(*tasks)
     if errors:
         raise RuntimeError(f"{len(errors)} requests failed, e.g. HTTP {errors[0]}")
     return lat
