@@ -64,7 +64,9 @@ class GroupStats:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-class _Acc:
+class Accumulator:
+    """Running sums of one group of closed trades, fed their net P&L in exit-time order."""
+
     __slots__ = (
         "gross_loss",
         "gross_win",
@@ -160,10 +162,21 @@ def stats_from_sums(
 
 def summarize(pnls: Iterable[Decimal], key: str = "all") -> GroupStats:
     """Figures of one group: ``pnls`` are net P&L of closed trades in exit-time order."""
-    acc = _Acc()
+    acc = Accumulator()
     for pnl in pnls:
         acc.add(pnl)
     return acc.stats(key)
+
+
+def accumulate(rows: Iterable[tuple[Any, Decimal]]) -> dict[Any, Accumulator]:
+    """Running sums per key from ``(key, pnl)`` rows in exit-time order."""
+    accs: dict[Any, Accumulator] = {}
+    for key, pnl in rows:
+        acc = accs.get(key)
+        if acc is None:
+            acc = accs[key] = Accumulator()
+        acc.add(pnl)
+    return accs
 
 
 def group_stats(
@@ -173,15 +186,26 @@ def group_stats(
 
     Groups come in ``order`` when given (keys outside it follow, sorted), else sorted.
     """
-    accs: dict[str, _Acc] = {}
-    for key, pnl in rows:
-        acc = accs.get(key)
-        if acc is None:
-            acc = accs[key] = _Acc()
-        acc.add(pnl)
+    accs = accumulate(rows)
+    return [accs[k].stats(k) for k in ordered_keys(accs, order)]
+
+
+def ordered_keys(keys: Iterable[str], order: Sequence[str] | None = None) -> list[str]:
+    """``keys`` in ``order`` when given (keys outside it follow, sorted), else sorted."""
     rank = {k: i for i, k in enumerate(order or ())}
-    keys = sorted(accs, key=lambda k: (rank.get(k, len(rank)), k))
-    return [accs[k].stats(k) for k in keys]
+    return sorted(keys, key=lambda k: (rank.get(k, len(rank)), k))
+
+
+LOSS, NOT_LOSS = "L", "-"
+
+
+def longest_loss_run(outcomes: str) -> int:
+    """The longest run of losses in a string of outcomes in exit-time order.
+
+    One character a trade: ``LOSS`` (``L``) for a loss, ``NOT_LOSS`` (``-``) for a win or
+    a break-even (which end a run), as a database can aggregate them.
+    """
+    return max(map(len, outcomes.split(NOT_LOSS)))
 
 
 def weekday_key(ts: datetime) -> str:

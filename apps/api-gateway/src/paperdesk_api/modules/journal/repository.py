@@ -5,11 +5,35 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
 
+from paperdesk_core.clock import as_utc
 from paperdesk_core.db.models import Trade, TradeJournal, TradeTag
-from sqlalchemy import ColumnElement, case, delete, func, select, type_coerce, update
+from paperdesk_core.journal.analytics import (
+    HOLDING_BUCKETS,
+    LOSS,
+    NOT_LOSS,
+    accumulate,
+    longest_loss_run,
+)
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Label,
+    SQLColumnExpression,
+    case,
+    cast,
+    delete,
+    extract,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql import Select
 
 from paperdesk_api.kit.repository import RepositoryBase
@@ -21,6 +45,30 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "-pnl": (Trade.pnl.desc(), Trade.id),
     "symbol": (Trade.symbol, Trade.entry_time, Trade.id),
 }
+
+
+ZERO = Decimal(0)
+
+
+def _sql_str(value: str) -> ColumnElement[str]:
+    """A constant string inlined in the SQL (the same text wherever the key appears)."""
+    return literal_column("'" + value.replace("'", "''") + "'")
+
+
+class GroupSums(NamedTuple):
+    """What the database sums for one group of closed trades."""
+
+    key: Any
+    trades: int
+    wins: int
+    losses: int
+    pnl: Decimal
+    gross_win: Decimal
+    gross_loss: Decimal
+    largest: Decimal | None  # None only without trades
+    smallest: Decimal | None
+    fees: Decimal
+    max_consecutive_losses: int
 
 
 @dataclass(frozen=True)
@@ -73,7 +121,7 @@ class TradeRepository(RepositoryBase[Trade]):
                 TradeTag.account_id == account_id, TradeTag.tag == f.tag
             )
             cond.append(Trade.id.in_(tagged))
-        # Closed trades count on their exit (the exit_time index serves analytics).
+        # Closed trades count on their exit (ix_trades_account_status_exit serves analytics).
         when = Trade.exit_time if closed_only else func.coalesce(Trade.exit_time, Trade.entry_time)
         if f.start is not None:
             cond.append(when >= f.start)
@@ -95,77 +143,114 @@ class TradeRepository(RepositoryBase[Trade]):
             stmt = stmt.limit(limit)
         return self.session.scalars(stmt.offset(offset)).all()
 
-    def closed(
-        self, account_id: uuid.UUID, f: TradeFilter, *columns: Any
-    ) -> Sequence[tuple[Any, ...]]:
-        """``columns`` of the filtered closed trades, in exit-time order."""
-        stmt: Select[Any] = (
-            select(*columns)
-            .where(*self._where(account_id, f, closed_only=True))
-            .order_by(Trade.exit_time, Trade.id)
-        )
-        return self.session.execute(stmt).tuples().all()
-
-    def closed_by_tag(self, account_id: uuid.UUID, f: TradeFilter) -> Sequence[tuple[Any, ...]]:
-        """``(tag, pnl)`` of the filtered closed trades' tags, in exit-time order."""
-        stmt = (
-            select(TradeTag.tag, Trade.pnl)
-            .join(TradeTag, TradeTag.trade_id == Trade.id)
-            .where(*self._where(account_id, f, closed_only=True))
-            .where(TradeTag.account_id == account_id)
-            .order_by(Trade.exit_time, Trade.id)
-        )
-        return self.session.execute(stmt).tuples().all()
+    def _group_key(self, group_by: str | None, pg: bool) -> SQLColumnExpression[Any]:
+        """The SQL key of a grouping: weekday 0 (Mon) .. 6 and hour 0 .. 23 of the UTC entry."""
+        if group_by is None:
+            return literal_column("'all'")
+        if group_by == "tag":
+            return TradeTag.tag
+        if group_by in ("symbol", "side"):
+            return Trade.symbol if group_by == "symbol" else Trade.side
+        if group_by == "holding":
+            held = func.coalesce(Trade.holding_seconds, literal_column("0"))
+            *bounded, (last, _inf) = HOLDING_BUCKETS
+            return case(
+                *(
+                    (held < literal_column(str(int(upper))), _sql_str(name))
+                    for name, upper in bounded
+                ),
+                else_=_sql_str(last),
+            )
+        entry = func.timezone(literal_column("'UTC'"), Trade.entry_time) if pg else Trade.entry_time
+        if group_by == "hour":
+            return extract("hour", entry)
+        if pg:
+            return extract("isodow", entry) - literal_column("1")
+        return (extract("dow", entry) + literal_column("6")) % literal_column("7")
 
     def group_sums(
-        self, account_id: uuid.UUID, f: TradeFilter, group_by: str
-    ) -> Sequence[tuple[Any, ...]]:
-        """Aggregate closed trades per ``tag``/``symbol``/``side`` in SQL.
+        self, account_id: uuid.UUID, f: TradeFilter, group_by: str | None
+    ) -> Sequence[GroupSums]:
+        """Sums of the filtered closed trades per ``group_by`` key (None: one ``all`` group).
 
-        ``(key, trades, wins, losses, pnl, gross_win, gross_loss, largest, smallest,
-        max_consecutive_losses)``; runs of losses follow exit time (gaps and islands).
+        On PostgreSQL one aggregate query (exact ``numeric`` sums); it also strings each
+        group's outcomes together in exit-time order for the runs of losses. Elsewhere
+        (SQLite sums in floating point) a lean query reads ``(key, pnl, fees)`` in exit-time
+        order and the sums are made here, in Decimal.
         """
-        if group_by == "tag":
-            base = (
-                select(TradeTag.tag.label("k"), Trade.pnl, Trade.exit_time, Trade.id)
-                .join(TradeTag, TradeTag.trade_id == Trade.id)
-                .where(TradeTag.account_id == account_id)
+        pg = self.session.get_bind().dialect.name == "postgresql"
+        key: Label[Any] = self._group_key(group_by, pg).label("k")
+        pnl, fees = Trade.pnl, Trade.fees
+        if not pg:
+            stmt = self._closed_select(account_id, f, group_by, key, pnl, fees)
+            rows = self.session.execute(stmt.order_by(Trade.exit_time, Trade.id)).tuples().all()
+            fee_sums: dict[Any, Decimal] = {}
+            for k, _pnl, fee in rows:
+                fee_sums[k] = fee_sums.get(k, ZERO) + fee
+            accs = accumulate((k, p) for k, p, _fee in rows)
+            return [
+                GroupSums(k, a.trades, a.wins, a.losses, a.pnl, a.gross_win, a.gross_loss,
+                          a.largest_win, a.largest_loss, fee_sums[k], a.max_run)
+                for k, a in accs.items()
+            ]  # fmt: skip
+        money = pnl.type
+        win, loss = pnl > 0, pnl < 0
+        outcome = case((loss, _sql_str(LOSS)), else_=_sql_str(NOT_LOSS))
+        stmt = self._closed_select(
+            account_id,
+            f,
+            group_by,
+            key,
+            func.count(),
+            func.count(case((win, 1))),
+            func.count(case((loss, 1))),
+            type_coerce(func.sum(pnl), money),
+            type_coerce(func.sum(case((win, pnl))), money),
+            type_coerce(func.sum(case((loss, pnl))), money),
+            type_coerce(func.max(pnl), money),
+            type_coerce(func.min(pnl), money),
+            type_coerce(func.sum(fees), money),
+            func.string_agg(
+                outcome, aggregate_order_by(literal_column("''"), Trade.exit_time, Trade.id)
+            ),
+        )
+        if group_by is not None:  # else one row, counting 0 trades when there are none
+            stmt = stmt.group_by(key)
+        return [
+            GroupSums(k, n, wins, losses, total, gw or ZERO, gl or ZERO, hi, lo, fee,
+                      longest_loss_run(outcomes))
+            for k, n, wins, losses, total, gw, gl, hi, lo, fee, outcomes in
+            self.session.execute(stmt).tuples()
+            if n
+        ]  # fmt: skip
+
+    def _closed_select(
+        self, account_id: uuid.UUID, f: TradeFilter, group_by: str | None, *columns: Any
+    ) -> Select[Any]:
+        stmt = select(*columns).select_from(Trade)
+        if group_by == "tag":  # one row per tag of a trade
+            stmt = stmt.join(TradeTag, TradeTag.trade_id == Trade.id).where(
+                TradeTag.account_id == account_id
             )
-        else:
-            key = Trade.symbol if group_by == "symbol" else Trade.side
-            base = select(key.label("k"), Trade.pnl, Trade.exit_time, Trade.id)
-        b = base.where(*self._where(account_id, f, closed_only=True)).subquery()
-        loss = case((b.c.pnl < 0, 1), else_=0)
-        # One sort: the running count of non-losses numbers each run of losses.
-        grp = func.sum(1 - loss).over(partition_by=b.c.k, order_by=(b.c.exit_time, b.c.id))
-        w = select(b.c.k, b.c.pnl, loss.label("loss"), grp.label("grp")).cte("w")
-        runs = (
-            select(w.c.k, func.count().label("n"))
-            .where(w.c.loss == 1)
-            .group_by(w.c.k, w.c.grp)
-            .subquery()
-        )
-        longest = select(runs.c.k, func.max(runs.c.n).label("m")).group_by(runs.c.k).subquery()
-        money = b.c.pnl.type
-        agg = (
-            select(
-                w.c.k,
-                func.count().label("trades"),
-                func.count(case((w.c.pnl > 0, 1))).label("wins"),
-                func.sum(w.c.loss).label("losses"),
-                type_coerce(func.sum(w.c.pnl), money).label("pnl"),
-                type_coerce(func.sum(case((w.c.pnl > 0, w.c.pnl), else_=0)), money).label("gw"),
-                type_coerce(func.sum(case((w.c.pnl < 0, w.c.pnl), else_=0)), money).label("gl"),
-                type_coerce(func.max(w.c.pnl), money).label("hi"),
-                type_coerce(func.min(w.c.pnl), money).label("lo"),
-            )
-            .group_by(w.c.k)
-            .subquery()
-        )
-        stmt = select(*agg.c, func.coalesce(longest.c.m, 0)).outerjoin(
-            longest, longest.c.k == agg.c.k
-        )
-        return self.session.execute(stmt).tuples().all()
+        return stmt.where(*self._where(account_id, f, closed_only=True))
+
+    def daily_sums(
+        self, account_id: uuid.UUID, f: TradeFilter
+    ) -> Sequence[tuple[date, Decimal, int]]:
+        """``(UTC exit date, net pnl, trades)`` of the filtered closed trades, by date."""
+        if self.session.get_bind().dialect.name != "postgresql":  # exact sums here
+            stmt = self._closed_select(account_id, f, None, Trade.exit_time, Trade.pnl)
+            sums: dict[date, Decimal] = {}
+            counts: dict[date, int] = {}
+            for ts, pnl in self.session.execute(stmt).tuples():
+                d = as_utc(ts).date()
+                sums[d] = sums.get(d, ZERO) + pnl
+                counts[d] = counts.get(d, 0) + 1
+            return [(d, sums[d], counts[d]) for d in sorted(sums)]
+        day = cast(func.timezone(literal_column("'UTC'"), Trade.exit_time), Date).label("d")
+        total = type_coerce(func.sum(Trade.pnl), Trade.pnl.type)
+        stmt = self._closed_select(account_id, f, None, day, total, func.count())
+        return list(self.session.execute(stmt.group_by(day).order_by(day)).tuples())
 
     def open(self, account_id: uuid.UUID, f: TradeFilter) -> Sequence[Trade]:
         stmt = select(Trade).where(

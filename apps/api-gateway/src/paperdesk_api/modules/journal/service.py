@@ -11,18 +11,8 @@ from typing import Any
 
 from paperdesk_core.clock import utc_now
 from paperdesk_core.db.models import Account, Trade, TradeJournal, TradeTag, User
-from paperdesk_core.journal import (
-    Trip,
-    daily_series,
-    group_stats,
-    holding_bucket,
-    hour_key,
-    pnl_pct,
-    stats_from_sums,
-    summarize,
-    weekday_key,
-)
-from paperdesk_core.journal.analytics import KEY_ORDERS
+from paperdesk_core.journal import GroupStats, Trip, pnl_pct, stats_from_sums, summarize
+from paperdesk_core.journal.analytics import HOURS, KEY_ORDERS, WEEKDAYS, ordered_keys
 from paperdesk_core.journal.store import aware, measure_excursions
 from paperdesk_core.marketdata.quotes import read_quotes
 from redis.exceptions import RedisError
@@ -293,51 +283,49 @@ class JournalService:
         return schemas.Tag(name=payload.name, count=repo.count(account.id, payload.name))
 
     # -- analytics -------------------------------------------------------------------------
+    def _groups(
+        self, session: Session, account: Account, group_by: str | None, f: TradeFilter
+    ) -> tuple[list[GroupStats], Decimal]:
+        """Figures per group (summed by the database) and the closed trades' fees."""
+        sums = TradeRepository.from_session(session).group_sums(account.id, f, group_by)
+        label: Callable[[Any], str] = {
+            "weekday": lambda k: WEEKDAYS[int(k)],
+            "hour": lambda k: HOURS[int(k)],
+        }.get(group_by or "", str)
+        stats = {
+            label(g.key): stats_from_sums(
+                label(g.key),
+                trades=g.trades,
+                wins=g.wins,
+                losses=g.losses,
+                pnl=g.pnl,
+                gross_win=g.gross_win,
+                gross_loss=g.gross_loss,
+                largest_win=g.largest,
+                largest_loss=g.smallest,
+                max_consecutive_losses=g.max_consecutive_losses,
+            )
+            for g in sums
+        }
+        keys = ordered_keys(stats, KEY_ORDERS.get(group_by or ""))
+        return [stats[k] for k in keys], sum((g.fees for g in sums), ZERO)
+
     def analytics(
         self, session: Session, user: User, group_by: str, f: TradeFilter
     ) -> list[schemas.AnalyticsRow]:
-        account = self.account(session, user)
-        repo = TradeRepository.from_session(session)
-        if group_by in ("tag", "symbol", "side"):
-            # Aggregated by the database: one query, a row per group.
-            sums = repo.group_sums(account.id, f, group_by)
-            groups = [
-                stats_from_sums(
-                    str(k),
-                    trades=n,
-                    wins=wins,
-                    losses=losses,
-                    pnl=Decimal(pnl),
-                    gross_win=Decimal(gw),
-                    gross_loss=Decimal(gl),
-                    largest_win=Decimal(hi),
-                    largest_loss=Decimal(lo),
-                    max_consecutive_losses=int(run),
-                )
-                for k, n, wins, losses, pnl, gw, gl, hi, lo, run in sorted(sums)
-            ]
-            return [schemas.AnalyticsRow.model_validate(g.as_dict()) for g in groups]
-        keyer: Callable[[datetime, int | None], str] = {
-            "weekday": lambda ts, _h: weekday_key(aware(ts)),
-            "hour": lambda ts, _h: hour_key(aware(ts)),
-            "holding": lambda _ts, h: holding_bucket(h),
-        }[group_by]
-        closed = repo.closed(account.id, f, Trade.entry_time, Trade.holding_seconds, Trade.pnl)
-        rows = ((keyer(ts, h), pnl) for ts, h, pnl in closed)
-        stats = group_stats(rows, KEY_ORDERS.get(group_by))
-        return [schemas.AnalyticsRow.model_validate(s.as_dict()) for s in stats]
+        groups, _fees = self._groups(session, self.account(session, user), group_by, f)
+        return [schemas.AnalyticsRow.model_validate(g.as_dict()) for g in groups]
 
     def summary(self, session: Session, redis: Any, user: User, f: TradeFilter) -> schemas.Summary:
         account = self.account(session, user)
-        repo = TradeRepository.from_session(session)
-        closed = repo.closed(account.id, f, Trade.pnl, Trade.fees)
-        stats = summarize(pnl for pnl, _fees in closed)
-        open_trades = repo.open(account.id, f)
+        groups, fees = self._groups(session, account, None, f)
+        stats = groups[0] if groups else summarize(())
+        open_trades = TradeRepository.from_session(session).open(account.id, f)
         prices = self._prices(redis, open_trades)
         unrealized = sum(
             (self._unrealized(t, prices.get(t.symbol)) or ZERO for t in open_trades), ZERO
         )
-        fees = sum((fee for _pnl, fee in closed), ZERO) + sum((t.fees for t in open_trades), ZERO)
+        fees += sum((t.fees for t in open_trades), ZERO)
         return schemas.Summary.model_validate(
             {
                 **stats.as_dict(),
@@ -349,16 +337,12 @@ class JournalService:
 
     def daily(self, session: Session, user: User, f: TradeFilter) -> list[schemas.DailyPnl]:
         account = self.account(session, user)
-        rows = TradeRepository.from_session(session).closed(
-            account.id, f, Trade.exit_time, Trade.pnl
-        )
-        series = daily_series((aware(ts).date(), pnl) for ts, pnl in rows)
-        return [
-            schemas.DailyPnl(
-                date=d.date, pnl=d.pnl, trades=d.trades, cumulative_pnl=d.cumulative_pnl
-            )
-            for d in series
-        ]
+        out: list[schemas.DailyPnl] = []
+        running = ZERO
+        for day, pnl, trades in TradeRepository.from_session(session).daily_sums(account.id, f):
+            running += pnl
+            out.append(schemas.DailyPnl(date=day, pnl=pnl, trades=trades, cumulative_pnl=running))
+        return out
 
     # -- CSV -------------------------------------------------------------------------------
     def export_csv(self, session: Session, redis: Any, user: User, f: TradeFilter) -> str:

@@ -22,7 +22,7 @@ class Trade(Base):
 
     __tablename__ = "trades"
     __table_args__ = (
-        Index("ix_trades_account_exit", "account_id", "exit_time"),
+        Index("ix_trades_account_status_exit", "account_id", "status", "exit_time"),
         Index("ix_trades_account_entry", "account_id", "entry_time"),
         Index("ix_trades_account_symbol_status", "account_id", "symbol", "status"),
     )
