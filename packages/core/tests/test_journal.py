@@ -387,3 +387,35 @@ def test_trade_id_is_uuid5_of_the_opening_fill() -> None:
             5,
             hash(uuid.uuid5(account, str(fill))),
         )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(fill_st, max_size=40))
+def test_copy_rows_hold_the_same_values_as_the_orm_rows(
+    raw: list[tuple[str, str, int, int, int]],
+) -> None:
+    import json
+
+    from paperdesk_core.journal.store import _COPY_COLUMNS, _copy_line, trade_values
+
+    now = datetime(2025, 2, 1, tzinfo=UTC)
+    for trip in build_trips(ACCOUNT, _fills(raw)):
+        kept = (D("-1.5"), D("2.25"), now) if not trip.is_open else None
+        line = _copy_line(trip, str(ACCOUNT), now.isoformat(), kept)
+        assert line.endswith("\n")
+        fields = dict(zip(_COPY_COLUMNS, line[:-1].split("\t"), strict=True))
+        values = trade_values(trip, now)
+        if kept is not None:
+            values.update(mae=kept[0], mfe=kept[1], excursions_at=kept[2])
+        for column, expected in values.items():
+            text = fields[column]
+            if expected is None:
+                assert text == "\\N", column
+            elif column == "state":
+                assert json.loads(text) == expected
+            elif isinstance(expected, Decimal):
+                assert D(text) == expected, column
+            elif isinstance(expected, datetime):
+                assert datetime.fromisoformat(text) == expected, column
+            else:
+                assert text == str(expected), column

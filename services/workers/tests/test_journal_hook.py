@@ -56,7 +56,10 @@ def account(paperdesk_env: dict[str, str]) -> tuple[uuid.UUID, str]:
         return acct.id, sym
 
 
-def _fill(account_id: uuid.UUID, sym: str, side: str, qty: str, px: str, fee: str, i: int) -> None:
+def _make_fill(
+    account_id: uuid.UUID, sym: str, side: str, qty: str, px: str, fee: str, i: int
+) -> Fill:
+    """An order row and its (not yet applied) fill at minute ``i``."""
     with session_scope() as s:
         order = Order(
             account_id=account_id,
@@ -69,19 +72,28 @@ def _fill(account_id: uuid.UUID, sym: str, side: str, qty: str, px: str, fee: st
         )
         s.add(order)
         s.flush()
-        fill = Fill(
-            fill_id=fill_id_for(order.id, Decimal(0)),
-            order_id=order.id,
-            account_id=account_id,
-            symbol=sym,
-            side=OrderSide(side),
-            last_qty=Decimal(qty),
-            last_px=Decimal(px),
-            commission=Decimal(fee),
-            ts_event=0,
-            ts=T0 + timedelta(minutes=i),
-        )
+        order_id = order.id
+    return Fill(
+        fill_id=fill_id_for(order_id, Decimal(0)),
+        order_id=order_id,
+        account_id=account_id,
+        symbol=sym,
+        side=OrderSide(side),
+        last_qty=Decimal(qty),
+        last_px=Decimal(px),
+        commission=Decimal(fee),
+        ts_event=0,
+        ts=T0 + timedelta(minutes=i),
+    )
+
+
+def _apply(fill: Fill) -> None:
+    with session_scope() as s:
         assert apply_fill(s, fill) is not None
+
+
+def _fill(account_id: uuid.UUID, sym: str, side: str, qty: str, px: str, fee: str, i: int) -> None:
+    _apply(_make_fill(account_id, sym, side, qty, px, fee, i))
 
 
 def _snapshot(account_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -144,3 +156,35 @@ def test_random_fills_incremental_equals_rebuild_and_heals(
         rebuild_account(s, account_id)
     assert _snapshot(account_id) == healed
     assert sum(t["fill_count"] for t in healed) >= 41
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        # A partial exit and a flip: in id order the flip closes the trade, else the exit.
+        (("sell", "10", "105"), ("sell", "5", "110")),
+        # A close and a new entry: in id order the position never goes flat, else it does.
+        (("sell", "10", "105"), ("buy", "5", "101")),
+    ],
+)
+def test_same_timestamp_fills_out_of_id_order_equal_a_rebuild(
+    account: tuple[uuid.UUID, str],
+    pair: tuple[tuple[str, str, str], tuple[str, str, str]],
+) -> None:
+    account_id, sym = account
+    _fill(account_id, sym, "buy", "10", "100", "0", 0)
+    made = [_make_fill(account_id, sym, *spec, "0.1", 1) for spec in pair]
+    # Both fills at the same timestamp, arriving highest id first: the journal's order
+    # (ts, then id) applies them the other way round.
+    for fill in sorted(made, key=lambda f: f.fill_id, reverse=True):
+        _apply(fill)
+    incremental = _snapshot(account_id)
+    with session_scope() as s:
+        rebuild_account(s, account_id)
+    assert _snapshot(account_id) == incremental
+    # A later fill continues from the rebuilt state, still equal to a rebuild.
+    _fill(account_id, sym, "buy", "2", "99", "0", 2)
+    incremental = _snapshot(account_id)
+    with session_scope() as s:
+        rebuild_account(s, account_id)
+    assert _snapshot(account_id) == incremental

@@ -21,7 +21,7 @@ BAR_SECONDS = 60.0
 
 def excursions(
     direction: int,
-    path: Sequence[tuple[float, Decimal, Decimal]],
+    path: Sequence[tuple[float, Decimal | float, Decimal | float]],
     bars: pd.DataFrame,
     *,
     until: datetime | None = None,
@@ -29,7 +29,7 @@ def excursions(
     """Return ``(mae, mfe)`` of a trip over ``bars`` (UTC index of bar starts, High/Low).
 
     ``path`` holds ``(epoch seconds, open qty, open cost)`` after each fill (see
-    ``Trip.path``); ``until`` bounds an open trip (bars starting after it are ignored).
+    ``Trip.path``; decimals, or floats once read back from a saved state); ``until`` bounds an open trip (bars starting after it are ignored).
     """
     if not path or bars.empty:
         return None

@@ -3,27 +3,30 @@
 - ``record_fill`` runs inside the fill engine's transaction, after the fill row is
   flushed: it continues the symbol's open trip from its saved state (one indexed read,
   one or two row writes). When the saved trip does not agree with the position before
-  the fill (trades never built for an account, a lost update), it rebuilds that
-  account+symbol from the fill log instead, so the table heals itself.
+  the fill (trades never built for an account, a lost update), or the fill does not sort
+  after the symbol's last applied fill (same timestamp, lower id; a late fill), it
+  rebuilds that account+symbol from the fill log instead, so the table heals itself and
+  fill by fill always equals a rebuild.
 - ``rebuild_account`` replays an account's fills (ordered by ``ts``, then id) and
   replaces its ``source="fills"`` trades; imported trades and the journal tables, keyed
   by the deterministic trade ids, are left alone. MAE/MFE already measured for a trade
-  that did not change are kept.
+  that did not change are kept. On PostgreSQL the fills are read with a raw cursor and
+  the trades streamed to ``COPY`` as they close, so the server indexes one chunk while
+  the builder makes the next.
 - ``measure_excursions`` fills in MAE/MFE from 1-minute bars (``marketdata.bars``);
   closed trades are measured once their bars have had time to land.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from paperdesk_core.clock import utc_now
@@ -31,12 +34,14 @@ from paperdesk_core.db.models import Account, Trade, TradeJournal, TradeTag
 from paperdesk_core.db.models import Fill as FillRow
 from paperdesk_core.journal.excursions import excursions
 from paperdesk_core.journal.trades import (
+    HUNDRED,
     JournalFill,
     Trip,
     apply_fill,
     build_trips,
     bulk_build,
     figures,
+    trade_id_text,
 )
 
 log = logging.getLogger(__name__)
@@ -107,7 +112,10 @@ def record_fill(
     """Update the account+symbol's trades with one new fill (in the caller's transaction).
 
     ``position_before`` is the signed position before the fill; the fill row must already
-    be flushed (a disagreement triggers a rebuild of the symbol from the fill log).
+    be flushed (a disagreement triggers a rebuild of the symbol from the fill log). A fill
+    that does not sort after the symbol's last applied fill in the journal's order
+    (``ts``, then id: same-timestamp fills arriving out of id order, a late fill) makes
+    the symbol rebuild too, so fill by fill always equals a rebuild.
     """
     row = session.scalars(
         select(Trade).where(
@@ -121,7 +129,11 @@ def record_fill(
     if row is not None and row.state is not None:
         trip = Trip.from_state(account_id, fill.symbol, row.state)
     expected = trip.open_qty * trip.direction if trip is not None else Decimal(0)
-    if (row is not None and trip is None) or _q(expected) != _q(position_before):
+    if (
+        (row is not None and trip is None)
+        or _q(expected) != _q(position_before)
+        or not _in_order(session, account_id, trip, fill)
+    ):
         log.info("trades of %s/%s out of step: rebuilding", account_id, fill.symbol)
         rebuild_symbol(session, account_id, fill.symbol)
         return
@@ -131,6 +143,30 @@ def record_fill(
     if current is not None:
         _save(session, current, row if current is trip else None)
     session.flush()
+
+
+def _in_order(
+    session: Session, account_id: uuid.UUID, trip: Trip | None, fill: JournalFill
+) -> bool:
+    """Whether ``fill`` sorts after every fill of its symbol already applied."""
+    ts = aware(fill.ts)
+    if trip is not None:
+        last = trip.last_key
+        if last is not None:  # the open trip holds the symbol's last fill
+            return (ts, fill.fill_id) > (aware(last[0]), last[1])
+    # Flat (or a state from before last_fill_id): ask the fill log for a later fill.
+    later = session.scalar(
+        select(FillRow.id)
+        .where(
+            FillRow.account_id == account_id,
+            FillRow.symbol == fill.symbol,
+            FillRow.journal_epoch == _epoch(account_id),
+            FillRow.ts >= ts,
+            or_(FillRow.ts > ts, FillRow.id > fill.fill_id),
+        )
+        .limit(1)
+    )
+    return later is None
 
 
 def _epoch(account_id: uuid.UUID) -> Any:
@@ -163,7 +199,17 @@ def reset_journal(session: Session, account: Account) -> None:
 def _stored_fills(
     session: Session, account_id: uuid.UUID, symbol: str | None = None
 ) -> list[JournalFill]:
-    # Plain column tuples, not ORM objects: a rebuild reads the whole fill log.
+    raw = _psycopg(session)
+    if raw is not None:  # a plain DBAPI cursor: tuples straight from the driver
+        sql = _FILLS_SQL + (" AND symbol = %s" if symbol is not None else "") + _FILLS_ORDER
+        params: tuple[Any, ...] = (account_id, account_id)
+        if symbol is not None:
+            params += (symbol,)
+        with raw.cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+        make = JournalFill._make  # timestamptz: already aware
+        return [make(row) for row in rows]
     stmt = select(
         FillRow.id,
         FillRow.symbol,
@@ -176,34 +222,128 @@ def _stored_fills(
     if symbol is not None:
         stmt = stmt.where(FillRow.symbol == symbol)
     rows = session.execute(stmt.order_by(*FILL_ORDER)).tuples()
-    make = JournalFill._make
-    if session.get_bind().dialect.name == "postgresql":  # timestamptz: already aware
-        return [make(row) for row in rows]
     return [JournalFill(i, sym, side, q, p, c, aware(ts)) for i, sym, side, q, p, c, ts in rows]
 
 
-TRADE_COLUMNS = tuple(c.name for c in Trade.__table__.columns)
+# The same query as the ORM one above, for a raw psycopg cursor (a rebuild reads the
+# whole fill log: SQLAlchemy's row processing would cost more than the query).
+_FILLS_SQL = (
+    "SELECT id, symbol, side, last_qty, last_px, commission, ts FROM fills"
+    " WHERE account_id = %s"
+    " AND journal_epoch = (SELECT journal_epoch FROM accounts WHERE id = %s)"
+)
+_FILLS_ORDER = " ORDER BY ts, id"
 
 
-def _copy_rows(session: Session, rows: list[dict[str, Any]]) -> bool:
-    """Bulk-load ``rows`` with PostgreSQL's COPY (False when not on psycopg)."""
+def _psycopg(session: Session) -> Any:
+    """The session's raw psycopg connection (None on other drivers), pending rows flushed."""
     conn = session.connection()
     if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
-        return False
-    raw: Any = conn.connection.driver_connection
-    columns = ", ".join(f'"{c}"' for c in TRADE_COLUMNS)
-    dumps = json.dumps
-    with raw.cursor() as cur, cur.copy(f"COPY trades ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            state = row["state"]
-            row["state"] = None if state is None else dumps(state)
-            copy.write_row([row[c] for c in TRADE_COLUMNS])
-    return True
+        return None
+    session.flush()
+    return conn.connection.driver_connection
 
 
-def _replace(
-    session: Session, account_id: uuid.UUID, trips: Sequence[Trip], symbol: str | None
-) -> int:
+TRADE_COLUMNS = tuple(c.name for c in Trade.__table__.columns)
+# The column order ``_copy_line`` writes (checked against the model at import).
+_COPY_COLUMNS = (
+    "id", "account_id", "symbol", "side", "status", "source", "qty", "open_qty",
+    "entry_time", "entry_price", "exit_time", "exit_price", "gross_pnl", "fees",
+    "realized_pnl", "pnl", "pnl_pct", "holding_seconds", "fill_count", "opening_fill_id",
+    "state", "mae", "mfe", "excursions_at", "updated_at",
+)  # fmt: skip
+if set(_COPY_COLUMNS) != set(TRADE_COLUMNS):  # pragma: no cover - a model change
+    raise RuntimeError("trades columns changed: update journal.store._copy_line")
+_NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    return value.translate(_COPY_ESCAPES)
+
+
+def _copy_line(trip: Trip, account: str, now: str, kept: tuple[Any, Any, Any] | None = None) -> str:
+    """A trip's ``trades`` row in COPY text format (``_COPY_COLUMNS`` order).
+
+    The same values as ``trade_values`` (a test holds them equal), written straight to
+    text: numbers as ``str(Decimal)``, times in ISO format.
+    """
+    closed = not trip.open_qty
+    realized = trip.realized_gross - trip.fees
+    entry_notional = trip.entry_notional
+    pct = _NULL if entry_notional == 0 else str(realized / entry_notional * HUNDRED)
+    exit_price = _NULL if not trip.exit_qty else str(trip.exit_notional / trip.exit_qty)
+    exit_time = trip.exit_time
+    if closed and exit_time is not None:
+        exit_text = exit_time.isoformat()
+        holding = str(int((exit_time - trip.entry_time).total_seconds()))
+    else:
+        exit_text = holding = _NULL
+    mae = mfe = at = _NULL
+    if kept is not None:
+        old_mae, old_mfe, old_at = kept
+        mae = _NULL if old_mae is None else str(old_mae)
+        mfe = _NULL if old_mfe is None else str(old_mfe)
+        at = _NULL if old_at is None else old_at.isoformat()
+    state = trip.state_json()
+    if "\\" in state:
+        state = _copy_text(state)
+    symbol = trip.symbol
+    if not symbol.isalnum():
+        symbol = _copy_text(symbol)
+    fill_id = str(trip.opening_fill_id)
+    net = str(realized)
+    # !s on decimals: an f-string would call Decimal.__format__, three times slower.
+    return (
+        f"{trade_id_text(trip.account_id, fill_id)}\t{account}\t{symbol}\t"
+        f"{'long' if trip.direction > 0 else 'short'}\t{'closed' if closed else 'open'}\t"
+        f"fills\t{trip.max_qty!s}\t{trip.open_qty!s}\t{trip.entry_time.isoformat()}\t"
+        f"{entry_notional / trip.entry_qty!s}\t{exit_text}\t{exit_price}\t"
+        f"{trip.realized_gross!s}\t{trip.fees!s}\t{net}\t{net}\t{pct}\t{holding}\t"
+        f"{trip.fill_count}\t{fill_id}\t{state}\t{mae}\t{mfe}\t{at}\t{now}\n"
+    )
+
+
+class _CopyWriter:
+    """Stream trips to ``COPY trades`` as they are handed over (PostgreSQL via psycopg).
+
+    The server parses, checks and indexes one chunk while the builder makes the next.
+    """
+
+    CHUNK = 1000
+
+    def __init__(self, copy: Any, account_id: uuid.UUID, kept: dict[uuid.UUID, Any]) -> None:
+        self.copy = copy
+        self.account = str(account_id)
+        self.now = utc_now().isoformat()
+        self.kept = kept
+        self.lines: list[str] = []
+        self.count = 0
+
+    def __call__(self, trip: Trip) -> None:
+        old = _kept(self.kept, trip) if self.kept else None
+        self.lines.append(_copy_line(trip, self.account, self.now, old))
+        if len(self.lines) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.lines:
+            self.copy.write("".join(self.lines))
+            self.count += len(self.lines)
+            self.lines = []
+
+
+def _kept(kept: dict[uuid.UUID, Any], trip: Trip) -> tuple[Any, Any, Any] | None:
+    # MAE/MFE of a closed trade that comes back unchanged (same id, same fill count).
+    if trip.open_qty:
+        return None
+    old = kept.get(trip.id)
+    if old is None or old.fill_count != trip.fill_count:
+        return None
+    return old.mae, old.mfe, old.excursions_at
+
+
+def _rebuild(session: Session, account_id: uuid.UUID, symbol: str | None) -> int:
     scope = [Trade.account_id == account_id, Trade.source == "fills"]
     if symbol is not None:
         scope.append(Trade.symbol == symbol)
@@ -217,33 +357,41 @@ def _replace(
         )
     }
     session.execute(delete(Trade).where(*scope).execution_options(synchronize_session=False))
-    rows = []
-    now = utc_now()
-    for trip in trips:
-        values = trade_values(trip, now)
-        if kept:
-            old = kept.get(values["id"])
-            if old is not None and old.fill_count == values["fill_count"] and not trip.is_open:
-                values.update(mae=old.mae, mfe=old.mfe, excursions_at=old.excursions_at)
-        rows.append(values)
-    if rows and not _copy_rows(session, rows):
-        session.execute(insert(Trade), rows)
+    raw = _psycopg(session)
+    with bulk_build():
+        fills = _stored_fills(session, account_id, symbol)
+        if raw is not None:
+            columns = ", ".join(f'"{c}"' for c in _COPY_COLUMNS)
+            with raw.cursor() as cur, cur.copy(f"COPY trades ({columns}) FROM STDIN") as copy:
+                writer = _CopyWriter(copy, account_id, kept)
+                for trip in build_trips(account_id, fills, on_close=writer):
+                    writer(trip)
+                writer.flush()
+            count = writer.count
+        else:
+            now = utc_now()
+            rows = []
+            for trip in build_trips(account_id, fills):
+                values = trade_values(trip, now)
+                old = _kept(kept, trip) if kept else None
+                if old is not None:
+                    values.update(mae=old[0], mfe=old[1], excursions_at=old[2])
+                rows.append(values)
+            if rows:
+                session.execute(insert(Trade), rows)
+            count = len(rows)
     session.expire_all()
-    return len(rows)
+    return count
 
 
 def rebuild_symbol(session: Session, account_id: uuid.UUID, symbol: str) -> int:
     """Rebuild one account+symbol's trades from its fills; return how many there are."""
-    with bulk_build():
-        trips = build_trips(account_id, _stored_fills(session, account_id, symbol))
-        return _replace(session, account_id, trips, symbol)
+    return _rebuild(session, account_id, symbol)
 
 
 def rebuild_account(session: Session, account_id: uuid.UUID) -> int:
     """Rebuild all of an account's trades from its fill log; return how many there are."""
-    with bulk_build():
-        trips = build_trips(account_id, _stored_fills(session, account_id))
-        return _replace(session, account_id, trips, None)
+    return _rebuild(session, account_id, None)
 
 
 def _bars(symbol: str, start: datetime, end: datetime) -> Any:

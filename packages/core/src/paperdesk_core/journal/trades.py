@@ -25,13 +25,15 @@ database can continue a trip fill by fill and give the same result as a full reb
 from __future__ import annotations
 
 import gc
+import json
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 from hashlib import sha1
 from typing import Any, NamedTuple
 
@@ -72,13 +74,29 @@ def trade_id_for(account_id: uuid.UUID, opening_fill_id: uuid.UUID) -> uuid.UUID
     Equal to ``uuid.uuid5(account_id, str(opening_fill_id))``, without ``UUID.__init__``'s
     argument checks (a rebuild makes tens of thousands).
     """
-    name = str(opening_fill_id).encode()
-    digest = sha1(account_id.bytes + name, usedforsecurity=False).digest()
-    value = int.from_bytes(digest[:16]) & _UUID5_CLEAR | _UUID5_SET
     out = object.__new__(uuid.UUID)
-    object.__setattr__(out, "int", value)
+    object.__setattr__(out, "int", _uuid5_int(account_id, str(opening_fill_id)))
     object.__setattr__(out, "is_safe", _UNKNOWN)
     return out
+
+
+def trade_id_text(account_id: uuid.UUID, opening_fill_text: str) -> str:
+    """``str(trade_id_for(account_id, UUID(opening_fill_text)))``, without UUID objects.
+
+    ``opening_fill_text`` is the opening fill id in its canonical text form.
+    """
+    h = f"{_uuid5_int(account_id, opening_fill_text):032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+@lru_cache(maxsize=64)
+def _namespace(account_id: uuid.UUID) -> bytes:
+    return account_id.bytes
+
+
+def _uuid5_int(account_id: uuid.UUID, name: str) -> int:
+    digest = sha1(_namespace(account_id) + name.encode(), usedforsecurity=False).digest()
+    return int.from_bytes(digest[:16]) & _UUID5_CLEAR | _UUID5_SET
 
 
 def _s(value: Decimal) -> str:
@@ -113,8 +131,10 @@ class Trip:
     last_time: datetime | None = None
     fill_count: int = 0
     cost: Decimal = ZERO  # sum of qty * price over the open lots
-    # (epoch seconds, open qty, open cost) after each fill: the position path for MAE/MFE.
-    path: list[tuple[float, Decimal, Decimal]] = field(default_factory=list)
+    # (epoch seconds, open qty, open cost) after each fill: the position path for MAE/MFE
+    # (qty and cost are floats once read back from a saved state).
+    path: list[tuple[float, Decimal | float, Decimal | float]] = field(default_factory=list)
+    last_fill_id: uuid.UUID | None = None  # with last_time: the journal order of the last fill
 
     @property
     def id(self) -> uuid.UUID:
@@ -135,6 +155,13 @@ class Trip:
     def open_cost(self) -> Decimal:
         """Sum of ``qty * price`` over the lots still open."""
         return self.cost
+
+    @property
+    def last_key(self) -> tuple[datetime, uuid.UUID] | None:
+        """``(ts, fill id)`` of the last fill applied: fills are applied in that order."""
+        if self.last_time is None or self.last_fill_id is None:
+            return None
+        return self.last_time, self.last_fill_id
 
     def add_entry(self, qty: Decimal, price: Decimal, fee: Decimal, ts: datetime) -> None:
         """Add ``qty`` at ``price`` in the trade's direction."""
@@ -186,15 +213,18 @@ class Trip:
         return sum((q * (price - p) for q, p in self.lots), ZERO) * self.direction
 
     # -- state -------------------------------------------------------------------------
+    def path_state(self) -> list[list[float]]:
+        """The position path as JSON-able floats (what MAE/MFE use; canonical by value)."""
+        return [[t, float(q), float(c)] for t, q, c in self.path]
+
     def to_state(self) -> dict[str, Any]:
-        """The exact state as JSON-able data (decimals as strings).
+        """The exact state as JSON-able data (decimals as strings, the path as floats).
 
         A closed trip is never continued: its state is only the direction and the
         position path (what MAE/MFE need), which keeps a full rebuild cheap.
         """
-        path = [[t, _s(q), _s(c)] for t, q, c in self.path]
         if not self.open_qty:
-            return {"direction": self.direction, "path": path}
+            return {"direction": self.direction, "path": self.path_state()}
         return {
             "direction": self.direction,
             "opening_fill_id": str(self.opening_fill_id),
@@ -210,17 +240,22 @@ class Trip:
             "realized_gross": _s(self.realized_gross),
             "exit_time": None if self.exit_time is None else self.exit_time.isoformat(),
             "last_time": None if self.last_time is None else self.last_time.isoformat(),
+            "last_fill_id": None if self.last_fill_id is None else str(self.last_fill_id),
             "fill_count": self.fill_count,
-            "path": path,
+            "path": self.path_state(),
         }
 
+    def state_json(self) -> str:
+        """``to_state`` as JSON text; a closed trip's without a generic encoder pass."""
+        if self.open_qty:
+            return json.dumps(self.to_state())
+        points = ",".join([f"[{t!r},{float(q)!r},{float(c)!r}]" for t, q, c in self.path])
+        return f'{{"direction":{self.direction},"path":[{points}]}}'
+
     @staticmethod
-    def path_from_state(
-        state: Mapping[str, Any],
-    ) -> tuple[int, list[tuple[float, Decimal, Decimal]]]:
+    def path_from_state(state: Mapping[str, Any]) -> tuple[int, list[tuple[float, float, float]]]:
         """``(direction, path)`` of any saved state, open or closed (for MAE/MFE)."""
-        path = [(float(t), Decimal(q), Decimal(c)) for t, q, c in state.get("path", [])]
-        return int(state["direction"]), path
+        return int(state["direction"]), _path(state)
 
     @classmethod
     def from_state(cls, account_id: uuid.UUID, symbol: str, state: Mapping[str, Any]) -> Trip:
@@ -233,6 +268,7 @@ class Trip:
         entry_time = _ts("entry_time")
         if entry_time is None:
             raise ValueError("trip state without entry_time")
+        last_fill = state.get("last_fill_id")
         return cls(
             account_id=account_id,
             symbol=symbol,
@@ -251,9 +287,15 @@ class Trip:
             exit_time=_ts("exit_time"),
             last_time=_ts("last_time"),
             fill_count=int(state["fill_count"]),
-            path=[(float(t), Decimal(q), Decimal(c)) for t, q, c in state.get("path", [])],
+            path=list(_path(state)),
             cost=sum((Decimal(q) * Decimal(p) for q, p in state["lots"]), ZERO),
+            last_fill_id=None if last_fill is None else uuid.UUID(last_fill),
         )
+
+
+def _path(state: Mapping[str, Any]) -> list[tuple[float, float, float]]:
+    # Floats; states saved before the path was stored as floats hold decimal strings.
+    return [(float(t), float(q), float(c)) for t, q, c in state.get("path", [])]
 
 
 def _split_fee(commission: Decimal, part: Decimal, whole: Decimal) -> Decimal:
@@ -262,15 +304,15 @@ def _split_fee(commission: Decimal, part: Decimal, whole: Decimal) -> Decimal:
 
 def _open(account_id: uuid.UUID, fill: JournalFill, qty: Decimal, fee: Decimal) -> Trip:
     ts = _aware(fill.ts)
-    trip = Trip(
-        account_id=account_id,
-        symbol=fill.symbol,
-        direction=1 if fill.side == "buy" else -1,
-        opening_fill_id=fill.fill_id,
-        entry_time=ts,
-    )
+    trip = Trip(account_id, fill.symbol, 1 if fill.side == "buy" else -1, fill.fill_id, ts)
     trip.add_entry(qty, fill.price, fee, ts)
+    trip.last_fill_id = fill.fill_id
     return trip
+
+
+def _check(fill: JournalFill) -> None:
+    if fill.qty <= ZERO or fill.price <= ZERO or fill.commission < ZERO:
+        raise ValueError(f"fill {fill.fill_id}: qty and price must be > 0, commission >= 0")
 
 
 def apply_fill(
@@ -285,8 +327,7 @@ def apply_fill(
         ValueError: non-positive quantity or price, negative commission, or a fill for
             another symbol than the trip's.
     """
-    if fill.qty <= ZERO or fill.price <= ZERO or fill.commission < ZERO:
-        raise ValueError(f"fill {fill.fill_id}: qty and price must be > 0, commission >= 0")
+    _check(fill)
     if trip is None:
         return None, _open(account_id, fill, fill.qty, fill.commission)
     if trip.symbol != fill.symbol:
@@ -295,13 +336,16 @@ def apply_fill(
     same_way = (fill.side == "buy") == (trip.direction > 0)
     if same_way:
         trip.add_entry(fill.qty, fill.price, fill.commission, ts)
+        trip.last_fill_id = fill.fill_id
         return None, trip
     if fill.qty <= trip.open_qty:
         trip.add_exit(fill.qty, fill.price, fill.commission, ts)
+        trip.last_fill_id = fill.fill_id
         return (trip, None) if not trip.is_open else (None, trip)
     closing = trip.open_qty
     fee_close = _split_fee(fill.commission, closing, fill.qty)
     trip.add_exit(closing, fill.price, fee_close, ts)
+    trip.last_fill_id = fill.fill_id
     rest = _open(account_id, fill, fill.qty - closing, fill.commission - fee_close)
     return trip, rest
 
@@ -322,21 +366,62 @@ def bulk_build() -> Iterator[None]:
             gc.enable()
 
 
-def build_trips(account_id: uuid.UUID, fills: Iterable[JournalFill]) -> list[Trip]:
-    """Build every trip (closed and open) of one account from its fills, in opening order."""
+def build_trips(
+    account_id: uuid.UUID,
+    fills: Iterable[JournalFill],
+    on_close: Callable[[Trip], object] | None = None,
+) -> list[Trip]:
+    """Build every trip (closed and open) of one account from its fills, in opening order.
+
+    With ``on_close``, each trip is handed to it as it closes (it will not change again)
+    and only the trips still open are returned: a database rebuild writes closed trips
+    while it builds the next ones.
+
+    The same as ``apply_fill`` fill after fill (the property tests hold them equal),
+    with its dispatch inlined: a rebuild runs it for every stored fill.
+    """
     open_by_symbol: dict[str, Trip] = {}
     trips: list[Trip] = []
+    keep = on_close is None
+    get = open_by_symbol.get
     with bulk_build():
         for fill in fills:
-            before = open_by_symbol.get(fill.symbol)
-            _closed, current = apply_fill(account_id, before, fill)
-            if current is None:
-                open_by_symbol.pop(fill.symbol, None)
+            fill_id, symbol, side, qty, price, fee, ts = fill
+            if qty <= ZERO or price <= ZERO or fee < ZERO:
+                _check(fill)
+            if ts.tzinfo is None:
+                ts = ts.replace(tzinfo=UTC)
+            trip = get(symbol)
+            if trip is None:
+                trip = Trip(account_id, symbol, 1 if side == "buy" else -1, fill_id, ts)
+                trip.add_entry(qty, price, fee, ts)
+                if keep:
+                    trips.append(trip)
+                open_by_symbol[symbol] = trip
+            elif (side == "buy") == (trip.direction > 0):
+                trip.add_entry(qty, price, fee, ts)
+            elif qty < trip.open_qty:
+                trip.add_exit(qty, price, fee, ts)
+            elif qty == trip.open_qty:
+                trip.add_exit(qty, price, fee, ts)
+                del open_by_symbol[symbol]
+                if on_close is not None:
+                    trip.last_fill_id = fill_id
+                    on_close(trip)
             else:
-                if current is not before:
-                    trips.append(current)
-                open_by_symbol[fill.symbol] = current
-    return trips
+                closing = trip.open_qty
+                fee_close = _split_fee(fee, closing, qty)
+                trip.add_exit(closing, price, fee_close, ts)
+                trip.last_fill_id = fill_id
+                if on_close is not None:
+                    on_close(trip)
+                trip = Trip(account_id, symbol, -trip.direction, fill_id, ts)
+                trip.add_entry(qty - closing, price, fee - fee_close, ts)
+                if keep:
+                    trips.append(trip)
+                open_by_symbol[symbol] = trip
+            trip.last_fill_id = fill_id
+    return trips if keep else list(open_by_symbol.values())
 
 
 @dataclass(slots=True)  # not frozen: a frozen init costs a setattr call per field
