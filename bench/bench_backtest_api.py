@@ -79,7 +79,7 @@ def _measure(api: str) -> dict[str, Any]:
             chunks = len(got["chunks"] or [])
             rows = len(got["grid"])
     single.sort()
-    q = statistics.quantiles(single, n=20)
+    q = statistics.quantiles(single, n=20, method="inclusive")
     return {
         "first_run_incl_worker_start_ms": round(warm_ms, 1),
         "single_runs": SINGLE_RUNS,

@@ -96,7 +96,7 @@ def _tick_to_fill(api: str, client: redis.Redis) -> list[float]:
 
 def _q(lat: list[float]) -> dict[str, float]:
     lat = sorted(lat)
-    q = statistics.quantiles(lat, n=100)
+    q = statistics.quantiles(lat, n=100, method="inclusive")
     return {"p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2), "p99_ms": round(q[98], 2),
             "max_ms": round(lat[-1], 2)}  # fmt: skip
 

@@ -98,7 +98,7 @@ def run() -> dict[str, Any]:
         if own_redis:
             own_redis.stop()
     lat.sort()
-    q = statistics.quantiles(lat, n=100)
+    q = statistics.quantiles(lat, n=100, method="inclusive")
     return {
         "requests": len(lat),
         "rate_rps": RATE,

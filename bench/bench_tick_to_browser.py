@@ -55,7 +55,7 @@ def run() -> dict[str, Any]:
                 lat += page.evaluate("window.__latencies")
             browser.close()
     lat.sort()
-    q = statistics.quantiles(lat, n=100)
+    q = statistics.quantiles(lat, n=100, method="inclusive")
     return {
         "updates": len(lat),
         "updates_per_s_per_symbol": round(len(lat) / SECONDS, 2),
