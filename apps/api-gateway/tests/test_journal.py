@@ -461,6 +461,8 @@ def test_account_reset_starts_a_fresh_journal(
     trader.position = {}
     assert trader.trades() == []
     assert trader.get("/tags") == []
+    # The account's realized P&L restarts too: fees of the fills before the reset are gone.
+    assert D(trader.get("/account")["realized_pnl"]) == 0
 
     rebuilds: list[str] = []
     real = store.rebuild_symbol

@@ -26,11 +26,13 @@ ZERO = Decimal(0)
 
 
 def _realized(view: AccountView, session: Session) -> Decimal:
+    """Realized P&L since the last reset: the positions' realized P&L less commissions."""
     from paperdesk_core.db.models import Fill
 
     paid = session.scalar(
         select(func.coalesce(func.sum(Fill.commission), 0)).where(
-            Fill.account_id == view.account.id
+            Fill.account_id == view.account.id,
+            Fill.journal_epoch == view.account.journal_epoch,  # fills since the last reset
         )
     )
     gross = sum((p.realized_pnl for p in view.positions), ZERO)
