@@ -419,26 +419,3 @@ def test_copy_rows_hold_the_same_values_as_the_orm_rows(
                 assert datetime.fromisoformat(text) == expected, column
             else:
                 assert text == str(expected), column
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(fill_st, max_size=60))
-def test_closed_trip_path_replayed_from_its_fills_equals_the_built_path(
-    raw: list[tuple[str, str, int, int, int]],
-) -> None:
-    import json
-
-    from paperdesk_core.journal.trades import closed_path
-
-    fills = _fills(raw)
-    for trip in build_trips(ACCOUNT, fills):
-        if trip.is_open:
-            continue
-        state = json.loads(trip.state_json())
-        assert "path" not in state
-        assert state == trip.to_state()
-        of_symbol = [f for f in fills if f.symbol == trip.symbol]
-        first = next(i for i, f in enumerate(of_symbol) if f.fill_id == trip.opening_fill_id)
-        mine = of_symbol[first : first + trip.fill_count]
-        replayed = closed_path(state["direction"], D(state["opening_qty"]), mine)
-        assert replayed == [tuple(p) for p in trip.path_state()]

@@ -40,7 +40,6 @@ from paperdesk_core.journal.trades import (
     apply_fill,
     build_trips,
     bulk_build,
-    closed_path,
     figures,
     trade_id_text,
 )
@@ -424,57 +423,11 @@ def measure_excursions(
         start = min(aware(t.entry_time) for t in group).replace(second=0, microsecond=0)
         end = max(aware(t.exit_time) if t.exit_time else now for t in group)
         bars = _bars(symbol, start, end + timedelta(minutes=1))
-        replay = [t for t in group if "path" not in (t.state or {})]
-        fills = _trade_fills(session, replay) if bars is not None and replay else {}
         for t in group:
+            direction, path = Trip.path_from_state(t.state or {})
             found = None
             if bars is not None:
-                state = t.state or {}
-                if "path" in state:
-                    direction, path = Trip.path_from_state(state)
-                else:  # a closed trip: replay its path from its fills
-                    direction = int(state["direction"])
-                    opening = Decimal(state["opening_qty"])
-                    path = closed_path(direction, opening, fills.get(t.id, ()))
                 found = excursions(direction, path, bars, until=now)
             t.mae, t.mfe = found if found is not None else (None, None)
             settled = t.exit_time is not None and aware(t.exit_time) + SETTLE < now
             t.excursions_at = now if settled else None
-
-
-def _trade_fills(session: Session, trades: list[Trade]) -> dict[uuid.UUID, list[JournalFill]]:
-    """Each trade's fills in journal order, opening fill first (one read per account).
-
-    ``trades`` are closed trades of one symbol: a trade's fills are its opening fill and
-    the next ``fill_count - 1`` fills of the symbol in the account's journal.
-    """
-    out: dict[uuid.UUID, list[JournalFill]] = {}
-    by_account: dict[uuid.UUID, list[Trade]] = {}
-    for t in trades:
-        by_account.setdefault(t.account_id, []).append(t)
-    for account_id, group in by_account.items():
-        stmt = select(
-            FillRow.id,
-            FillRow.symbol,
-            FillRow.side,
-            FillRow.last_qty,
-            FillRow.last_px,
-            FillRow.commission,
-            FillRow.ts,
-        ).where(
-            FillRow.account_id == account_id,
-            FillRow.symbol == group[0].symbol,
-            FillRow.journal_epoch == _epoch(account_id),
-            FillRow.ts >= min(t.entry_time for t in group),
-            FillRow.ts <= max(t.exit_time or t.entry_time for t in group),
-        )
-        fills = [
-            JournalFill(i, sym, side, q, p, c, aware(ts))
-            for i, sym, side, q, p, c, ts in session.execute(stmt.order_by(*FILL_ORDER))
-        ]
-        position = {f.fill_id: n for n, f in enumerate(fills)}
-        for t in group:
-            first = None if t.opening_fill_id is None else position.get(t.opening_fill_id)
-            if first is not None:
-                out[t.id] = fills[first : first + t.fill_count]
-    return out

@@ -135,9 +135,6 @@ class Trip:
     # (qty and cost are floats once read back from a saved state).
     path: list[tuple[float, Decimal | float, Decimal | float]] = field(default_factory=list)
     last_fill_id: uuid.UUID | None = None  # with last_time: the journal order of the last fill
-    # The quantity the opening fill put on (less than the fill's on a flip): with the
-    # trade's fills it gives back the path, so a closed trip's state need not hold it.
-    opening_qty: Decimal | None = None
 
     @property
     def id(self) -> uuid.UUID:
@@ -224,13 +221,9 @@ class Trip:
         """The exact state as JSON-able data (decimals as strings, the path as floats).
 
         A closed trip is never continued: its state is only the direction and the
-        opening quantity, from which ``closed_path`` replays the position path (what
-        MAE/MFE need) from the trade's fills, which keeps a full rebuild cheap (a trip
-        continued from a state saved without ``opening_qty`` keeps the path itself).
+        position path (what MAE/MFE need), which keeps a full rebuild cheap.
         """
         if not self.open_qty:
-            if self.opening_qty is not None:
-                return {"direction": self.direction, "opening_qty": _s(self.opening_qty)}
             return {"direction": self.direction, "path": self.path_state()}
         return {
             "direction": self.direction,
@@ -250,24 +243,18 @@ class Trip:
             "last_fill_id": None if self.last_fill_id is None else str(self.last_fill_id),
             "fill_count": self.fill_count,
             "path": self.path_state(),
-            "opening_qty": None if self.opening_qty is None else _s(self.opening_qty),
         }
 
     def state_json(self) -> str:
         """``to_state`` as JSON text; a closed trip's without a generic encoder pass."""
         if self.open_qty:
             return json.dumps(self.to_state())
-        if self.opening_qty is not None:
-            return f'{{"direction":{self.direction},"opening_qty":"{_s(self.opening_qty)}"}}'
         points = ",".join([f"[{t!r},{float(q)!r},{float(c)!r}]" for t, q, c in self.path])
         return f'{{"direction":{self.direction},"path":[{points}]}}'
 
     @staticmethod
     def path_from_state(state: Mapping[str, Any]) -> tuple[int, list[tuple[float, float, float]]]:
-        """``(direction, path)`` of a saved state holding its path (for MAE/MFE).
-
-        A closed trip's state holds ``opening_qty`` instead: see ``closed_path``.
-        """
+        """``(direction, path)`` of any saved state, open or closed (for MAE/MFE)."""
         return int(state["direction"]), _path(state)
 
     @classmethod
@@ -282,7 +269,6 @@ class Trip:
         if entry_time is None:
             raise ValueError("trip state without entry_time")
         last_fill = state.get("last_fill_id")
-        opening_qty = state.get("opening_qty")
         return cls(
             account_id=account_id,
             symbol=symbol,
@@ -304,32 +290,7 @@ class Trip:
             path=list(_path(state)),
             cost=sum((Decimal(q) * Decimal(p) for q, p in state["lots"]), ZERO),
             last_fill_id=None if last_fill is None else uuid.UUID(last_fill),
-            opening_qty=None if opening_qty is None else Decimal(opening_qty),
         )
-
-
-def closed_path(
-    direction: int, opening_qty: Decimal, fills: Iterable[JournalFill]
-) -> list[tuple[float, float, float]]:
-    """The position path of a closed trip replayed from its fills (as floats).
-
-    ``fills`` are the trip's ``fill_count`` fills in journal order, the opening one first
-    (``opening_qty`` of it is the trip's); the last one flattens the position (only the
-    part that does when it flips it). Equal to the path the builder recorded.
-    """
-    trip: Trip | None = None
-    for fill in fills:
-        ts = _aware(fill.ts)
-        if trip is None:
-            trip = Trip(uuid.UUID(int=0), fill.symbol, direction, fill.fill_id, ts)
-            trip.add_entry(opening_qty, fill.price, ZERO, ts)
-        elif (fill.side == "buy") == (direction > 0):
-            trip.add_entry(fill.qty, fill.price, ZERO, ts)
-        else:
-            trip.add_exit(min(fill.qty, trip.open_qty), fill.price, ZERO, ts)
-    if trip is None:
-        return []
-    return [(t, float(q), float(c)) for t, q, c in trip.path]
 
 
 def _path(state: Mapping[str, Any]) -> list[tuple[float, float, float]]:
@@ -344,7 +305,6 @@ def _split_fee(commission: Decimal, part: Decimal, whole: Decimal) -> Decimal:
 def _open(account_id: uuid.UUID, fill: JournalFill, qty: Decimal, fee: Decimal) -> Trip:
     ts = _aware(fill.ts)
     trip = Trip(account_id, fill.symbol, 1 if fill.side == "buy" else -1, fill.fill_id, ts)
-    trip.opening_qty = qty
     trip.add_entry(qty, fill.price, fee, ts)
     trip.last_fill_id = fill.fill_id
     return trip
@@ -434,7 +394,6 @@ def build_trips(
             trip = get(symbol)
             if trip is None:
                 trip = Trip(account_id, symbol, 1 if side == "buy" else -1, fill_id, ts)
-                trip.opening_qty = qty
                 trip.add_entry(qty, price, fee, ts)
                 if keep:
                     trips.append(trip)
@@ -457,8 +416,7 @@ def build_trips(
                 if on_close is not None:
                     on_close(trip)
                 trip = Trip(account_id, symbol, -trip.direction, fill_id, ts)
-                trip.opening_qty = qty - closing
-                trip.add_entry(trip.opening_qty, price, fee - fee_close, ts)
+                trip.add_entry(qty - closing, price, fee - fee_close, ts)
                 if keep:
                     trips.append(trip)
                 open_by_symbol[symbol] = trip
