@@ -58,6 +58,32 @@ def _client_connected(client_token: str) -> bool:
     return client_token in namespace.token_to_sid
 
 
+async def sync_subscriptions(ws: Any, wanted: set[str], subscribed: set[str]) -> set[str]:
+    """Tell the API stream which quote symbols to add and drop; return the new set."""
+    if added := sorted(wanted - subscribed):
+        await ws.send(json.dumps({"action": "subscribe", "quotes": added}))
+    if removed := sorted(subscribed - wanted):
+        await ws.send(json.dumps({"action": "unsubscribe", "quotes": removed}))
+    return wanted
+
+
+class ClientPresence:
+    """Whether a session's browser tab has been gone longer than ``DISCONNECT_GRACE``."""
+
+    def __init__(self, client_token: str) -> None:
+        self.client_token = client_token
+        self.gone_since: float | None = None
+
+    def gone(self) -> bool:
+        if _client_connected(self.client_token):
+            self.gone_since = None
+            return False
+        now = time.monotonic()
+        if self.gone_since is None:
+            self.gone_since = now
+        return now - self.gone_since > DISCONNECT_GRACE
+
+
 def _parse_quote_message(raw: str | bytes) -> Mapping[str, Any] | None:
     """Return the quote of a stream message, or None for anything else."""
     try:
@@ -204,7 +230,7 @@ class LiveState(AuthState):
         reader = asyncio.create_task(read())
         subscribed: set[str] = set()
         last_flush = 0.0
-        gone_since: float | None = None
+        presence = ClientPresence(client_token)
         try:
             while True:
                 if not reader.done():
@@ -233,16 +259,8 @@ class LiveState(AuthState):
                     wanted = set(self.watched)
                 last_flush = time.monotonic()
                 if wanted != subscribed:
-                    if added := sorted(wanted - subscribed):
-                        await ws.send(json.dumps({"action": "subscribe", "quotes": added}))
-                    if removed := sorted(subscribed - wanted):
-                        await ws.send(json.dumps({"action": "unsubscribe", "quotes": removed}))
-                    subscribed = wanted
-                if _client_connected(client_token):
-                    gone_since = None
-                elif gone_since is None:
-                    gone_since = time.monotonic()
-                elif time.monotonic() - gone_since > DISCONNECT_GRACE:
+                    subscribed = await sync_subscriptions(ws, wanted, subscribed)
+                if presence.gone():
                     async with self:
                         if self._stream_gen == gen:
                             self._stream_alive_at = 0.0

@@ -53,10 +53,10 @@ from paperdesk_web.states.live import (
     AUTH_CLOSE_CODES,
     BACKOFF_MAX,
     BACKOFF_MIN,
-    DISCONNECT_GRACE,
     FLUSH_INTERVAL,
+    ClientPresence,
     LiveState,
-    _client_connected,
+    sync_subscriptions,
 )
 
 logger = logging.getLogger(__name__)
@@ -498,7 +498,7 @@ class TradeState(LiveState):
         subscribed: set[str] = set()
         last_flush = 0.0
         last_poll = time.monotonic()
-        gone_since: float | None = None
+        presence = ClientPresence(client_token)
         try:
             while True:
                 if not reader.done():
@@ -536,16 +536,8 @@ class TradeState(LiveState):
                         self._apply_trading(results)
                         wanted = self._wanted_symbols()
                 if wanted != subscribed:
-                    if added := sorted(wanted - subscribed):
-                        await ws.send(json.dumps({"action": "subscribe", "quotes": added}))
-                    if removed := sorted(subscribed - wanted):
-                        await ws.send(json.dumps({"action": "unsubscribe", "quotes": removed}))
-                    subscribed = wanted
-                if _client_connected(client_token):
-                    gone_since = None
-                elif gone_since is None:
-                    gone_since = time.monotonic()
-                elif time.monotonic() - gone_since > DISCONNECT_GRACE:
+                    subscribed = await sync_subscriptions(ws, wanted, subscribed)
+                if presence.gone():
                     return False
         finally:
             reader.cancel()

@@ -22,14 +22,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
 
-from paperdesk_core.clock import utc_now
+from paperdesk_core.clock import as_utc, utc_now
 from paperdesk_core.db.models import Account, Trade, TradeJournal, TradeTag
 from paperdesk_core.db.models import Fill as FillRow
 from paperdesk_core.journal.excursions import excursions
@@ -49,11 +49,6 @@ log = logging.getLogger(__name__)
 QTY_STEP = Decimal("1e-10")
 FILL_ORDER = (FillRow.ts, FillRow.id)  # the journal's order of fills, here and fill by fill
 SETTLE = timedelta(minutes=5)  # closed trades younger than this are measured again later
-
-
-def aware(ts: datetime) -> datetime:
-    """Make a datetime aware (SQLite hands back naive UTC values)."""
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
 
 
 def trade_values(trip: Trip, now: datetime | None = None) -> dict[str, Any]:
@@ -149,11 +144,11 @@ def _in_order(
     session: Session, account_id: uuid.UUID, trip: Trip | None, fill: JournalFill
 ) -> bool:
     """Whether ``fill`` sorts after every fill of its symbol already applied."""
-    ts = aware(fill.ts)
+    ts = as_utc(fill.ts)
     if trip is not None:
         last = trip.last_key
         if last is not None:  # the open trip holds the symbol's last fill
-            return (ts, fill.fill_id) > (aware(last[0]), last[1])
+            return (ts, fill.fill_id) > (as_utc(last[0]), last[1])
     # Flat (or a state from before last_fill_id): ask the fill log for a later fill.
     later = session.scalar(
         select(FillRow.id)
@@ -222,7 +217,7 @@ def _stored_fills(
     if symbol is not None:
         stmt = stmt.where(FillRow.symbol == symbol)
     rows = session.execute(stmt.order_by(*FILL_ORDER)).tuples()
-    return [JournalFill(i, sym, side, q, p, c, aware(ts)) for i, sym, side, q, p, c, ts in rows]
+    return [JournalFill(i, sym, side, q, p, c, as_utc(ts)) for i, sym, side, q, p, c, ts in rows]
 
 
 # The same query as the ORM one above, for a raw psycopg cursor (a rebuild reads the
@@ -420,8 +415,8 @@ def measure_excursions(
     for t in todo:
         by_symbol.setdefault(t.symbol, []).append(t)
     for symbol, group in by_symbol.items():
-        start = min(aware(t.entry_time) for t in group).replace(second=0, microsecond=0)
-        end = max(aware(t.exit_time) if t.exit_time else now for t in group)
+        start = min(as_utc(t.entry_time) for t in group).replace(second=0, microsecond=0)
+        end = max(as_utc(t.exit_time) if t.exit_time else now for t in group)
         bars = _bars(symbol, start, end + timedelta(minutes=1))
         for t in group:
             direction, path = Trip.path_from_state(t.state or {})
@@ -429,5 +424,5 @@ def measure_excursions(
             if bars is not None:
                 found = excursions(direction, path, bars, until=now)
             t.mae, t.mfe = found if found is not None else (None, None)
-            settled = t.exit_time is not None and aware(t.exit_time) + SETTLE < now
+            settled = t.exit_time is not None and as_utc(t.exit_time) + SETTLE < now
             t.excursions_at = now if settled else None

@@ -37,6 +37,8 @@ from functools import lru_cache
 from hashlib import sha1
 from typing import Any, NamedTuple
 
+from paperdesk_core.clock import as_utc
+
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 FEE_STEP = Decimal("1e-10")
@@ -103,10 +105,6 @@ def _s(value: Decimal) -> str:
     # Canonical text: equal values give equal state, whatever scale the inputs carried.
     text = format(value.normalize(), "f")
     return "0" if text in {"-0", "0"} else text
-
-
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -303,7 +301,7 @@ def _split_fee(commission: Decimal, part: Decimal, whole: Decimal) -> Decimal:
 
 
 def _open(account_id: uuid.UUID, fill: JournalFill, qty: Decimal, fee: Decimal) -> Trip:
-    ts = _aware(fill.ts)
+    ts = as_utc(fill.ts)
     trip = Trip(account_id, fill.symbol, 1 if fill.side == "buy" else -1, fill.fill_id, ts)
     trip.add_entry(qty, fill.price, fee, ts)
     trip.last_fill_id = fill.fill_id
@@ -332,7 +330,7 @@ def apply_fill(
         return None, _open(account_id, fill, fill.qty, fill.commission)
     if trip.symbol != fill.symbol:
         raise ValueError(f"fill {fill.fill_id} is for {fill.symbol}, not {trip.symbol}")
-    ts = _aware(fill.ts)
+    ts = as_utc(fill.ts)
     same_way = (fill.side == "buy") == (trip.direction > 0)
     if same_way:
         trip.add_entry(fill.qty, fill.price, fill.commission, ts)

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from paperdesk_core.clock import utc_now
+from paperdesk_core.clock import as_utc, utc_now
 from paperdesk_core.db.models import Account, Trade, TradeJournal, TradeTag, User
 from paperdesk_core.journal import GroupStats, Trip, pnl_pct, stats_from_sums, summarize
 from paperdesk_core.journal.analytics import HOURS, KEY_ORDERS, WEEKDAYS, ordered_keys
-from paperdesk_core.journal.store import aware, measure_excursions
+from paperdesk_core.journal.store import measure_excursions
 from paperdesk_core.marketdata.quotes import read_quotes
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
@@ -136,9 +136,9 @@ class JournalService:
             side=t.side,
             status=t.status,
             qty=t.qty,
-            entry_time=aware(t.entry_time),
+            entry_time=as_utc(t.entry_time),
             entry_price=t.entry_price,
-            exit_time=None if t.exit_time is None else aware(t.exit_time),
+            exit_time=None if t.exit_time is None else as_utc(t.exit_time),
             exit_price=t.exit_price,
             pnl=pnl,
             gross_pnl=gross,
