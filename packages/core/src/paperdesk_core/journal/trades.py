@@ -87,8 +87,13 @@ def trade_id_text(account_id: uuid.UUID, opening_fill_text: str) -> str:
 
     ``opening_fill_text`` is the opening fill id in its canonical text form.
     """
-    h = f"{_uuid5_int(account_id, opening_fill_text):032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    # The digest's hex with uuid5's version nibble and variant bits set in place: no int.
+    h = sha1(_namespace(account_id) + opening_fill_text.encode(), usedforsecurity=False).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+# The first hex digit of a uuid's 4th group with the RFC 4122 variant bits (10xx) applied.
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
 @lru_cache(maxsize=64)
