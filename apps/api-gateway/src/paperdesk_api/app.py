@@ -34,6 +34,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if held is not None and held[0] is asyncio.get_running_loop():
         await held[1].aclose()
     app.state.async_redis = None
+    pool = getattr(app.state, "pg_pool", None)
+    if pool is not None and pool[0] is asyncio.get_running_loop():
+        await pool[1].close()
+    app.state.pg_pool = None
 
 
 def create_app() -> FastAPI:

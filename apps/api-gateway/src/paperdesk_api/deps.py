@@ -18,9 +18,11 @@ from paperdesk_core.db.models import User
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from paperdesk_api.errors import Unauthorized
+from paperdesk_api.kit.pg_pool import PgPool, conninfo
 from paperdesk_api.modules.auth._security import read_token
 
 TOKEN_URL = "/api/v1/auth/login"  # noqa: S105  (a URL, not a secret)
@@ -105,6 +107,26 @@ async def get_async_redis(request: Request) -> aioredis.Redis:
 
 AsyncRedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
 
+
+async def get_pg_pool(request: Request) -> PgPool | None:
+    """The app's asyncio PostgreSQL pool (one per event loop); None on other databases."""
+    url = get_settings().db_url
+    if make_url(url).get_backend_name() != "postgresql":
+        return None
+    loop = asyncio.get_running_loop()
+    held = getattr(request.app.state, "pg_pool", None)
+    if held is not None and held[0] is loop and held[1].conninfo == conninfo(url):
+        pool: PgPool = held[1]
+        return pool
+    pool = PgPool(url, size=get_settings().api_pg_pool_size)
+    request.app.state.pg_pool = (loop, pool)
+    if held is not None and held[0] is loop:
+        await held[1].close()
+    return pool
+
+
+PgPoolDep = Annotated[PgPool | None, Depends(get_pg_pool)]
+
 _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
@@ -120,12 +142,17 @@ async def get_token_user_id(token: Annotated[str | None, Depends(_bearer)]) -> u
 TokenUserId = Annotated[uuid.UUID, Depends(get_token_user_id)]
 
 
-def get_current_user(user_id: TokenUserId, session: SessionDep) -> User:
+def active_user(session: Session, user_id: uuid.UUID) -> User:
     """Load the token's user; 401 when it no longer exists or is disabled."""
     user = session.get(User, user_id)
     if user is None or not user.is_active:
         raise Unauthorized("a valid bearer token is required")
     return user
+
+
+def get_current_user(user_id: TokenUserId, session: SessionDep) -> User:
+    """Load the token's user; 401 when it no longer exists or is disabled."""
+    return active_user(session, user_id)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

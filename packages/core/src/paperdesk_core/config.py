@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     parquet_roll_rows: int = 500_000
     feed_max_lag_seconds: float = 30.0
     worker_heartbeat_ttl_seconds: int = 30
+    # API processes (uvicorn workers) and each one's asyncio PostgreSQL pool for POST /orders.
+    api_workers: int = Field(default=1, ge=1, le=64)
+    api_pg_pool_size: int = Field(default=16, ge=1, le=200)
     # The paper fill model (see paperdesk_core/trading/fill_model.py and the README).
     slippage_bps: Decimal = Field(default=Decimal("5"), ge=0)
     participation_rate: Decimal = Field(default=Decimal("1"), gt=0, le=1)

@@ -156,7 +156,7 @@ class AccountService:
             qty=abs(pos.qty),
             time_in_force="day",
         )
-        return order_service.submit(session, redis, user, payload)
+        return order_service.submit(session, redis, user.id, payload)
 
 
 account = AccountService()

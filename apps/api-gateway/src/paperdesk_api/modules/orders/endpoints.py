@@ -6,9 +6,17 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from paperdesk_api.deps import CurrentUser, RedisDep, SessionDep
+from paperdesk_api.deps import (
+    AsyncRedisDep,
+    CurrentUser,
+    PgPoolDep,
+    RedisDep,
+    SessionDep,
+    TokenUserId,
+)
 from paperdesk_api.errors import error_body
 from paperdesk_api.modules.orders import schemas
 from paperdesk_api.modules.orders.service import order as order_service
@@ -22,25 +30,30 @@ router = APIRouter(prefix="/orders", tags=["orders"])
     status_code=status.HTTP_201_CREATED,
     responses={200: {"model": schemas.Order}, 422: {"description": "risk_rejected"}},
 )
-def place_order(
+async def place_order(
     payload: schemas.OrderCreate,
-    user: CurrentUser,
-    session: SessionDep,
-    redis: RedisDep,
+    user_id: TokenUserId,
+    redis: AsyncRedisDep,
+    pg: PgPoolDep,
     response: Response,
 ) -> schemas.Order | JSONResponse:
-    """Place an order; a repeated ``client_order_id`` answers the original with 200."""
-    placed, created = order_service.submit(session, redis, user, payload)
+    """Place an order; a repeated ``client_order_id`` answers the original with 200.
+
+    Committed before the answer (a rejected order too, with its audit row). On
+    PostgreSQL the gate runs on the event loop; elsewhere in the thread pool.
+    """
+    if pg is not None:
+        placed, created = await order_service.place_pg(pg, redis, user_id, payload)
+    else:
+        placed, created = await run_in_threadpool(order_service.place_sync, user_id, payload)
     if not created:
         response.status_code = status.HTTP_200_OK
         return schemas.Order.model_validate(placed)
     if placed.status == "rejected":
-        # The session dependency commits the rejected order and its audit row.
         body = error_body("risk_rejected", placed.reject_reason or "rejected")
         body["detail"]["order_id"] = str(placed.id)
         return JSONResponse(status_code=422, content=body)
-    session.commit()  # the engine must find the row when the message arrives
-    order_service.publish_accepted(redis, placed)
+    await order_service.apublish_accepted(redis, placed)
     return schemas.Order.model_validate(placed)
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from paperdesk_core.bus import EventBus
+from fastapi.concurrency import run_in_threadpool
+from paperdesk_core.bus import EventBus, encode
 from paperdesk_core.clock import utc_now
+from paperdesk_core.config import get_settings
 from paperdesk_core.contracts.envelope import Envelope
 from paperdesk_core.contracts.events import OrderAccepted, OrderUpdated
 from paperdesk_core.contracts.streams import (
@@ -19,9 +21,11 @@ from paperdesk_core.contracts.streams import (
     ORDERS_EVENTS,
     EventType,
 )
+from paperdesk_core.db import get_sessionmaker
 from paperdesk_core.db.models import Account, Order, Position, User
+from paperdesk_core.db.models import Instrument as InstrumentRow
 from paperdesk_core.db.models import RiskLimits as RiskLimitsRow
-from paperdesk_core.marketdata.quotes import read_quotes
+from paperdesk_core.marketdata.quotes import Quote, read_quotes
 from paperdesk_core.trading import (
     AccountSnapshot,
     Instrument,
@@ -39,11 +43,17 @@ from paperdesk_core.trading import (
     fill_model_from_settings,
     validate_order,
 )
+from paperdesk_core.trading import (
+    RiskDecision as RiskDecisionResult,
+)
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
+from paperdesk_api.deps import active_user, get_redis
 from paperdesk_api.errors import AppError, Conflict, Invalid, NotFound
-from paperdesk_api.modules.orders import schemas
+from paperdesk_api.kit.pg_pool import Conn, PgPool
+from paperdesk_api.modules.market.service import aread_quotes
+from paperdesk_api.modules.orders import pg_gate, schemas
 from paperdesk_api.modules.orders.repository import (
     CLOSED,
     OPEN,
@@ -126,10 +136,29 @@ def load_view(
     netting = symbol is not None and any(p.symbol == symbol for p in positions)
     open_orders = orders.open_orders(account.id, symbol) if netting else []
     other_reserved = orders.reserved(account.id, exclude_symbol=symbol if netting else None)
+    limits_row = RiskRepository.from_session(session).limits(account.id)
+    symbols = view_symbols(positions, symbol)
+    quotes = read_quotes(redis, symbols) if symbols else {}
+    return build_view(account, positions, open_orders, other_reserved, limits_row, quotes)
+
+
+def view_symbols(positions: Sequence[Position], symbol: str | None) -> list[str]:
+    """The symbols whose quotes a view needs: the positions' and the order's."""
     symbols = list(dict.fromkeys([p.symbol for p in positions]))
     if symbol is not None and symbol not in symbols:
         symbols.append(symbol)
-    quotes = read_quotes(redis, symbols) if symbols else {}
+    return symbols
+
+
+def build_view(
+    account: Account,
+    positions: Sequence[Position],
+    open_orders: Sequence[Order],
+    other_reserved: Decimal,
+    limits_row: RiskLimitsRow | None,
+    quotes: Mapping[str, Quote | None],
+) -> AccountView:
+    """The account view from its rows and the live quotes of its symbols."""
     prices: dict[str, Decimal] = {}
     prev: dict[str, Decimal] = {}
     for sym, q in quotes.items():
@@ -139,7 +168,6 @@ def load_view(
                 prev[sym] = q.prev_close
     for p in positions:  # no quote yet: mark at the entry price
         prices.setdefault(p.symbol, p.avg_entry_price)
-    limits_row = RiskRepository.from_session(session).limits(account.id)
     limits = domain_limits(limits_row)
     held = {p.symbol: p.qty for p in positions}
     equity = account.cash + sum((q * prices[s] for s, q in held.items()), ZERO)
@@ -173,8 +201,7 @@ def load_view(
     )
 
 
-def _instrument(session: Session, symbol: str) -> Instrument | None:
-    row = InstrumentRowRepository.from_session(session).get(symbol)
+def _domain_instrument(row: InstrumentRow | None) -> Instrument | None:
     if row is None:
         return None
     return Instrument(
@@ -187,76 +214,100 @@ def _instrument(session: Session, symbol: str) -> Instrument | None:
     )
 
 
+def _request(payload: schemas.OrderCreate, instrument: Instrument | None) -> OrderRequest:
+    """The domain request, rounded and checked against the instrument (422 when invalid)."""
+    request = OrderRequest(
+        symbol=payload.symbol,
+        side=OrderSide(payload.side),
+        type=OrderType(payload.type),
+        qty=payload.qty,
+        time_in_force=TimeInForce(payload.time_in_force),
+        limit_price=payload.limit_price,
+        stop_price=payload.stop_price,
+    )
+    if instrument is None:
+        return request
+    try:
+        return validate_order(request, instrument)
+    except OrderValidationError as exc:
+        raise Invalid(exc.message, code=exc.code) from exc
+
+
+def _decide(
+    request: OrderRequest, instrument: Instrument | None, view: AccountView
+) -> RiskDecisionResult:
+    return check_order(
+        request,
+        instrument=instrument,
+        account=view.snapshot,
+        last_price=view.prices.get(request.symbol) if instrument else None,
+        limits=view.limits,
+        fill_model=fill_model_from_settings(),
+    )
+
+
+def _order_values(
+    account_id: uuid.UUID,
+    payload: schemas.OrderCreate,
+    request: OrderRequest,
+    decision: RiskDecisionResult,
+) -> dict[str, Any]:
+    now = utc_now()
+    return {
+        "id": uuid.uuid4(),
+        "account_id": account_id,
+        "client_order_id": payload.client_order_id,
+        "symbol": request.symbol,
+        "side": request.side.value,
+        "type": request.type.value,
+        "time_in_force": request.time_in_force.value,
+        "qty": request.qty,
+        "limit_price": request.limit_price,
+        "stop_price": request.stop_price,
+        "status": "new" if decision.approved else "rejected",
+        "reserved_cash": decision.reserved,
+        "reject_reason": None if decision.approved else decision.reason,
+        "source": "api",
+        "created_at": now,
+    }
+
+
 def order_data(order: Order) -> dict[str, Any]:
     """The API's JSON form of an order (for events and the WebSocket)."""
     return schemas.Order.model_validate(order).model_dump(mode="json")
 
 
 class OrderService:
-    def account(self, session: Session, user: User, *, lock: bool = False) -> Account:
-        account = AccountRepository.from_session(session).for_user(user.id, lock=lock)
+    def account(self, session: Session, user: User | uuid.UUID, *, lock: bool = False) -> Account:
+        user_id = user if isinstance(user, uuid.UUID) else user.id
+        account = AccountRepository.from_session(session).for_user(user_id, lock=lock)
         if account is None:
             raise NotFound("no paper account", code="no_account")
         return account
 
     def submit(
-        self, session: Session, redis: Any, user: User, payload: schemas.OrderCreate
+        self, session: Session, redis: Any, user_id: uuid.UUID, payload: schemas.OrderCreate
     ) -> tuple[Order, bool]:
         """Run the risk gate and record the order; return it and whether it is new.
 
         The account row is locked first, so concurrent orders of one account are checked
-        one after the other against the buying power the previous ones reserved.
+        one after the other against the buying power the previous ones reserved. The
+        caller commits. (``place_pg`` is the same gate in two statements.)
         """
-        account = self.account(session, user, lock=True)
+        active_user(session, user_id)
+        account = self.account(session, user_id, lock=True)
         repo = OrderRepository.from_session(session)
         if payload.client_order_id is not None:
             existing = repo.by_client_id(account.id, payload.client_order_id)
             if existing is not None:
                 return existing, False
-        request = OrderRequest(
-            symbol=payload.symbol,
-            side=OrderSide(payload.side),
-            type=OrderType(payload.type),
-            qty=payload.qty,
-            time_in_force=TimeInForce(payload.time_in_force),
-            limit_price=payload.limit_price,
-            stop_price=payload.stop_price,
-        )
-        instrument = _instrument(session, request.symbol)
-        if instrument is not None:
-            try:
-                request = validate_order(request, instrument)
-            except OrderValidationError as exc:
-                raise Invalid(exc.message, code=exc.code) from exc
+        row = InstrumentRowRepository.from_session(session).get(payload.symbol)
+        instrument = _domain_instrument(row)
+        request = _request(payload, instrument)
         view = load_view(session, redis, account, request.symbol)
-        decision = check_order(
-            request,
-            instrument=instrument,
-            account=view.snapshot,
-            last_price=view.prices.get(request.symbol) if instrument else None,
-            limits=view.limits,
-            fill_model=fill_model_from_settings(),
-        )
-        now = utc_now()
-        order = Order(
-            id=uuid.uuid4(),
-            account_id=account.id,
-            client_order_id=payload.client_order_id,
-            symbol=request.symbol,
-            side=request.side.value,
-            type=request.type.value,
-            time_in_force=request.time_in_force.value,
-            qty=request.qty,
-            limit_price=request.limit_price,
-            stop_price=request.stop_price,
-            status="new" if decision.approved else "rejected",
-            filled_qty=ZERO,
-            reserved_cash=decision.reserved,
-            reject_reason=None if decision.approved else decision.reason,
-            source="api",
-            created_at=now,
-            updated_at=now,
-        )
+        decision = _decide(request, instrument, view)
+        values = _order_values(account.id, payload, request, decision)
+        order = Order(**values, filled_qty=ZERO, updated_at=values["created_at"])
         repo.add(order, flush=True)
         RiskRepository.from_session(session).record(
             account.id,
@@ -268,13 +319,66 @@ class OrderService:
         session.flush()
         return order, True
 
-    def publish_accepted(self, redis: Any, order: Order) -> None:
-        """Hand an accepted (committed) order to the fill engine.
+    def place_sync(self, user_id: uuid.UUID, payload: schemas.OrderCreate) -> tuple[Order, bool]:
+        """``submit`` in a session of its own, committed (rejected orders too: audit)."""
+        session = get_sessionmaker()()
+        try:
+            placed = self.submit(session, get_redis(), user_id, payload)
+            session.commit()
+            return placed
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
-        A failed publish is logged, not raised: the engine also polls the database for
-        ``new`` orders it has not loaded.
-        """
-        env = Envelope[OrderAccepted](
+    async def place_pg(
+        self, pool: PgPool, aredis: Any, user_id: uuid.UUID, payload: schemas.OrderCreate
+    ) -> tuple[Order, bool]:
+        """``submit`` on PostgreSQL from the event loop, committed: see ``pg_gate``."""
+        async with pool.connection() as conn, conn.transaction():
+            rows = await pg_gate.load(conn, user_id, payload.symbol, payload.client_order_id)
+            if rows is not None:
+                return await self._gate_pg(conn, aredis, rows, payload)
+        # No active user or no account: the ORM path answers with the right error.
+        return await run_in_threadpool(self.place_sync, user_id, payload)
+
+    async def _gate_pg(
+        self, conn: Conn, aredis: Any, rows: pg_gate.GateRows, payload: schemas.OrderCreate
+    ) -> tuple[Order, bool]:
+        account = rows.account
+        if rows.existing_order_id is not None:
+            found = await pg_gate.orders(conn, account.id, order_id=rows.existing_order_id)
+            if found:
+                return found[0], False
+        instrument = _domain_instrument(rows.instrument)
+        request = _request(payload, instrument)
+        netting = any(p.symbol == request.symbol for p in rows.positions)
+        open_orders: Sequence[Order] = []
+        other_reserved = rows.reserved_total
+        if netting:
+            open_orders = await pg_gate.orders(conn, account.id, open_in=request.symbol)
+            other_reserved -= rows.reserved_symbol
+        quotes = await aread_quotes(aredis, view_symbols(rows.positions, request.symbol))
+        view = build_view(
+            account, rows.positions, open_orders, other_reserved, rows.limits_row, quotes
+        )
+        decision = _decide(request, instrument, view)
+        values = _order_values(account.id, payload, request, decision)
+        await pg_gate.insert(
+            conn,
+            values,
+            decision_id=uuid.uuid4(),
+            approved=decision.approved,
+            code=decision.code.value if decision.code else "approved",
+            reason=decision.reason,
+            created_at=values["created_at"],
+        )
+        return Order(**values, filled_qty=ZERO, updated_at=values["created_at"]), True
+
+    @staticmethod
+    def _accepted(order: Order) -> Envelope[OrderAccepted]:
+        return Envelope[OrderAccepted](
             event_type=EventType.ORDER_ACCEPTED,
             producer=PRODUCER,
             key=str(order.account_id),
@@ -283,8 +387,24 @@ class OrderService:
                 order_id=order.id, account_id=order.account_id, symbol=order.symbol
             ),
         )
+
+    def publish_accepted(self, redis: Any, order: Order) -> None:
+        """Hand an accepted (committed) order to the fill engine.
+
+        A failed publish is logged, not raised: the engine also polls the database for
+        ``new`` orders it has not loaded.
+        """
         try:
-            EventBus(redis).publish(ORDERS_ACCEPTED, env)
+            EventBus(redis).publish(ORDERS_ACCEPTED, self._accepted(order))
+        except RedisError as exc:
+            log.warning("could not publish order %s (the engine polls for it): %s", order.id, exc)
+
+    async def apublish_accepted(self, aredis: Any, order: Order) -> None:
+        """``publish_accepted`` on the asyncio Redis client."""
+        maxlen = get_settings().stream_maxlen
+        fields = encode(self._accepted(order))
+        try:
+            await aredis.xadd(ORDERS_ACCEPTED, fields, maxlen=maxlen, approximate=True)
         except RedisError as exc:
             log.warning("could not publish order %s (the engine polls for it): %s", order.id, exc)
 

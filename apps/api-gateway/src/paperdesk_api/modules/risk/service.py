@@ -59,7 +59,7 @@ class RiskService:
                 type="market",
                 qty=abs(pos.qty),
             )
-            o, _ = order_service.submit(session, redis, user, payload)
+            o, _ = order_service.submit(session, redis, user.id, payload)
             placed.append(o)
         return canceled, placed
 
