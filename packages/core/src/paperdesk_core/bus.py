@@ -137,6 +137,16 @@ class EventBus:
     def ack(self, msg: Message, group: str) -> None:
         self.r.xack(msg.stream, group, msg.message_id)
 
+    def ack_many(self, msgs: Iterable[Message], group: str) -> None:
+        """Acknowledge messages with one XACK per stream, pipelined."""
+        by_stream: dict[str, list[str]] = {}
+        for m in msgs:
+            by_stream.setdefault(m.stream, []).append(m.message_id)
+        pipe = self.r.pipeline(transaction=False)
+        for stream, ids in by_stream.items():
+            pipe.xack(stream, group, *ids)
+        pipe.execute()
+
     def dead_letter(
         self, stream: str, group: str, msg_id: Any, fields: dict[bytes, bytes], error: str
     ) -> None:

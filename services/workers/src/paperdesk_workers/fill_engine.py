@@ -235,6 +235,9 @@ def close_order(session: Session, order_id: uuid.UUID, status: str) -> Order | N
     return order
 
 
+POLL_CHUNK = 1000
+
+
 class _QuoteTick:
     """A latest quote shaped as a tick (size 0: the quote's liquidity is not limited)."""
 
@@ -311,18 +314,25 @@ class FillEngine:
 
     # -- orders --------------------------------------------------------------------------
     def poll_orders(self, *, force: bool = False) -> None:
-        """Load open orders the engine does not work yet (lost or early publishes)."""
+        """Load open orders the engine does not work yet (lost or early publishes).
+
+        Reads only the ids of the open orders, then the rows it lacks, in chunks.
+        """
         now = time.monotonic()
         if not force and now - self._last_poll < self.poll_seconds:
             return
         self._last_poll = now
         with self.sessions() as session:
-            rows = session.scalars(
-                select(Order).where(Order.status.in_(OPEN)).order_by(Order.created_at)
-            ).all()
-            for row in rows:
-                if self.matching.get(row.id) is None:
-                    self._work(session, row)
+            ids = session.scalars(select(Order.id).where(Order.status.in_(OPEN))).all()
+            missing = [i for i in ids if self.matching.get(i) is None]
+            for start in range(0, len(missing), POLL_CHUNK):
+                chunk = missing[start : start + POLL_CHUNK]
+                rows = session.scalars(
+                    select(Order).where(Order.id.in_(chunk)).order_by(Order.created_at)
+                ).all()
+                for row in rows:
+                    if row.status in OPEN and self.matching.get(row.id) is None:
+                        self._work(session, row)
 
     def _work(self, session: Session, row: Order) -> None:
         if row.symbol not in self.instruments:
@@ -356,20 +366,31 @@ class FillEngine:
             self.persist_close(order.id, "canceled")
 
     def on_accepted(self, payload: OrderAccepted) -> None:
-        if self.matching.get(payload.order_id) is not None:
+        self.on_accepted_many([payload])
+
+    def on_accepted_many(self, payloads: list[OrderAccepted]) -> None:
+        """Work newly accepted orders, read in one query."""
+        wanted = [p for p in payloads if self.matching.get(p.order_id) is None]
+        if not wanted:
             return
         with self.sessions() as session:
-            row = session.get(Order, payload.order_id)
-            # Only a risk-approved row in an open status is worked; anything else (a
-            # message that skipped the gate, a replay of a finished order) is dropped.
-            if (
-                row is None
-                or row.status not in OPEN
-                or row.account_id != payload.account_id
-                or row.symbol != payload.symbol
-            ):
-                return
-            self._work(session, row)
+            found = session.scalars(
+                select(Order).where(Order.id.in_([p.order_id for p in wanted]))
+            ).all()
+            rows = {r.id: r for r in found}
+            for payload in wanted:
+                row = rows.get(payload.order_id)
+                # Only a risk-approved row in an open status is worked; anything else (a
+                # message that skipped the gate, a replay of a finished order) is dropped.
+                if (
+                    row is None
+                    or row.status not in OPEN
+                    or row.account_id != payload.account_id
+                    or row.symbol != payload.symbol
+                    or self.matching.get(row.id) is not None
+                ):
+                    continue
+                self._work(session, row)
 
     def on_canceled(self, payload: OrderUpdated) -> None:
         if self.matching.get(payload.order_id) is not None:
@@ -522,17 +543,36 @@ class FillEngine:
             self.on_ticks([payload])
 
     def handle_batch(self, msgs: list[Message]) -> None:
-        for msg in msgs:
-            try:
-                self.handle(msg)
-            except Exception:
-                # Not acknowledged: reclaimed later. Memory may be ahead of the database.
-                log.exception(
-                    "failed on %s %s; rebuilding from the database", msg.stream, msg.message_id
-                )
-                self.rebuild()
-                return
-            self.bus.ack(msg, GROUP_FILLS)
+        """Handle messages in order (a run of accepted orders at once); ack the handled.
+
+        On a failure the rest stays unacknowledged (reclaimed later) and the in-memory
+        books are rebuilt from the database, which may be behind memory.
+        """
+        done: list[Message] = []
+        i = 0
+        try:
+            while i < len(msgs):
+                run = i
+                while run < len(msgs) and isinstance(msgs[run].envelope.payload, OrderAccepted):
+                    run += 1
+                if run > i:
+                    accepted = [m.envelope.payload for m in msgs[i:run]]
+                    self.on_accepted_many(accepted)  # type: ignore[arg-type]
+                    done.extend(msgs[i:run])
+                    i = run
+                    continue
+                self.handle(msgs[i])
+                done.append(msgs[i])
+                i += 1
+        except Exception:
+            msg = msgs[i]
+            log.exception(
+                "failed on %s %s; rebuilding from the database", msg.stream, msg.message_id
+            )
+            self.rebuild()
+        finally:
+            if done:
+                self.bus.ack_many(done, GROUP_FILLS)
 
     def step(self, block_ms: int = 100) -> None:
         msgs = self.bus.consume(
