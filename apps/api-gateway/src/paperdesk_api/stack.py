@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ class Stack:
     host: str = "127.0.0.1"
     api_port: int = 8000
     web_port: int = 3000
+    api_workers: int = field(default_factory=lambda: get_settings().api_workers)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     redis: EmbeddedRedis | None = None
     _stopping: bool = False
@@ -36,6 +38,7 @@ class Stack:
                 py, "-m", "uvicorn", "paperdesk_api.app:app",
                 "--host", self.host, "--port", str(self.api_port),
                 "--no-access-log", "--log-level", "warning",
+                "--workers", str(self.api_workers),
             ],
             "workers": [
                 py, "-m", "celery", "-A", "paperdesk_workers.celery_app", "worker",
@@ -58,6 +61,11 @@ class Stack:
         env.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
         if self.redis:
             env["REDIS_URL"] = self.redis.url
+        if self.api_workers > 1:  # Prometheus metrics summed over the API processes
+            metrics_dir = settings.data_dir.resolve() / "prometheus"
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         return env
 
     def start(self) -> None:

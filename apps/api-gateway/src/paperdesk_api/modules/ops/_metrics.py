@@ -21,7 +21,9 @@ HTTP_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 WEBSOCKET_CONNECTIONS = Gauge(
-    "paperdesk_websocket_connections", "Open WebSocket connections to /api/v1/stream."
+    "paperdesk_websocket_connections",
+    "Open WebSocket connections to /api/v1/stream.",
+    multiprocess_mode="livesum",
 )
 WEBSOCKET_DROPPED = Counter(
     "paperdesk_websocket_dropped_messages_total",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import prometheus_client
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from paperdesk_core.db import get_engine
+from prometheus_client import multiprocess
 
 from paperdesk_api.deps import RedisDep
 from paperdesk_api.modules.ops.service import readiness as readiness_service
@@ -33,8 +35,12 @@ def readyz(redis: RedisDep) -> JSONResponse:
 
 @router.get("/metrics", response_class=Response)
 def metrics() -> Response:
-    """Prometheus metrics in the text exposition format."""
+    """Prometheus metrics in the text exposition format (summed over API processes)."""
+    registry: prometheus_client.CollectorRegistry = prometheus_client.REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # several uvicorn workers
+        registry = prometheus_client.CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return Response(
-        content=prometheus_client.generate_latest(),
+        content=prometheus_client.generate_latest(registry),
         media_type=prometheus_client.CONTENT_TYPE_LATEST,
     )
