@@ -419,3 +419,79 @@ def test_copy_rows_hold_the_same_values_as_the_orm_rows(
                 assert datetime.fromisoformat(text) == expected, column
             else:
                 assert text == str(expected), column
+
+
+def _seed_fills(fills: list[JournalFill]) -> uuid.UUID:
+    from paperdesk_core.db import session_scope
+    from paperdesk_core.db.models import Account, Order, User
+    from paperdesk_core.db.models import Fill as FillRow
+
+    with session_scope() as s:
+        user = User(email=f"j-{uuid.uuid4().hex[:8]}@example.com", password_hash="x")
+        s.add(user)
+        s.flush()
+        account = Account(user_id=user.id)
+        s.add(account)
+        s.flush()
+        order = Order(account_id=account.id, symbol="AAPL", side="buy", type="market",
+                      time_in_force="day", qty=D(1), status="filled")  # fmt: skip
+        s.add(order)
+        s.flush()
+        s.add_all(
+            FillRow(
+                id=f.fill_id,
+                order_id=order.id,
+                account_id=account.id,
+                symbol=f.symbol,
+                side=f.side,
+                last_qty=f.qty,
+                last_px=f.price,
+                commission=f.commission,
+                ts=f.ts,
+            )
+            for f in fills
+        )
+        return account.id
+
+
+def test_rebuild_in_many_copy_chunks_equals_the_pure_build(
+    paperdesk_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select, update
+
+    from paperdesk_core.db import session_scope
+    from paperdesk_core.db.models import Trade
+    from paperdesk_core.journal import store
+
+    rng = np.random.default_rng(3)
+    raw = [
+        (str(rng.choice(["AAPL", "MSFT"])), str(rng.choice(["buy", "sell"])),
+         int(rng.integers(1, 30)), int(rng.integers(9000, 11000)), int(rng.integers(0, 150)))
+        for _ in range(300)
+    ]  # fmt: skip
+    fills = _fills(raw)
+    account_id = _seed_fills(fills)
+    monkeypatch.setattr(store._CopyWriter, "CHUNK", 7)  # many COPY statements
+    expected = {f.id: f for f in map(figures, build_trips(account_id, fills))}
+    with session_scope() as s:
+        assert store.rebuild_account(s, account_id) == len(expected)
+    with session_scope() as s:
+        rows = s.scalars(select(Trade).where(Trade.account_id == account_id)).all()
+        assert {r.id for r in rows} == set(expected)
+        for r in rows:
+            f = expected[r.id]
+            assert (r.status, r.qty, r.pnl, r.fill_count) == (f.status, f.qty, f.pnl, f.fill_count)
+
+    # A chunk the server refuses (an imported trade holds a built trade's id): the error
+    # reaches the caller, nothing of the rebuild stays, and the connection is usable.
+    clash = sorted(expected.values(), key=lambda f: f.entry_time)[len(expected) // 2]
+    with session_scope() as s:
+        if s.connection().dialect.name != "postgresql":
+            return  # the COPY writer is PostgreSQL's
+        s.execute(update(Trade).where(Trade.id == clash.id).values(source="import"))
+    with pytest.raises(Exception, match="duplicate key"), session_scope() as s:
+        store.rebuild_account(s, account_id)
+    with session_scope() as s:
+        kept = s.scalars(select(Trade.source).where(Trade.account_id == account_id)).all()
+        assert len(kept) == len(expected)
+        assert kept.count("import") == 1

@@ -11,8 +11,9 @@
   replaces its ``source="fills"`` trades; imported trades and the journal tables, keyed
   by the deterministic trade ids, are left alone. MAE/MFE already measured for a trade
   that did not change are kept. On PostgreSQL the fills are read with a raw cursor and
-  the trades streamed to ``COPY`` as they close, so the server indexes one chunk while
-  the builder makes the next.
+  the trades handed, as they close, to a sender thread that ``COPY``s them chunk by
+  chunk, so the server parses, indexes and checks one chunk while the builder makes the
+  next.
 - ``measure_excursions`` fills in MAE/MFE from 1-minute bars (``marketdata.bars``);
   closed trades are measured once their bars have had time to land.
 """
@@ -20,10 +21,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from queue import SimpleQueue
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select
@@ -259,6 +262,7 @@ _COPY_COLUMNS = (
 )  # fmt: skip
 if set(_COPY_COLUMNS) != set(TRADE_COLUMNS):  # pragma: no cover - a model change
     raise RuntimeError("trades columns changed: update journal.store._copy_line")
+_COPY_COLUMN_LIST = ", ".join(f'"{c}"' for c in _COPY_COLUMNS)
 _NULL = "\\N"
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -310,20 +314,28 @@ def _copy_line(trip: Trip, account: str, now: str, kept: tuple[Any, Any, Any] | 
 
 
 class _CopyWriter:
-    """Stream trips to ``COPY trades`` as they are handed over (PostgreSQL via psycopg).
+    """Stream trips to ``COPY trades`` from a sender thread (PostgreSQL via psycopg).
 
-    The server parses, checks and indexes one chunk while the builder makes the next.
+    Every ``CHUNK`` trips go to the server as one ``COPY`` statement, sent by a thread
+    that owns the raw connection until ``close``: the server parses, indexes and (at the
+    statement's end) checks the foreign key of one chunk while the builder makes the
+    next, and the builder never blocks on the socket. The caller must not use the
+    connection before ``close`` returns.
     """
 
-    CHUNK = 1000
+    CHUNK = 2000
 
-    def __init__(self, copy: Any, account_id: uuid.UUID, kept: dict[uuid.UUID, Any]) -> None:
-        self.copy = copy
+    def __init__(self, raw: Any, account_id: uuid.UUID, kept: dict[uuid.UUID, Any]) -> None:
+        self.raw = raw
         self.account = str(account_id)
         self.now = utc_now().isoformat()
         self.kept = kept
         self.lines: list[str] = []
         self.count = 0
+        self.chunks: SimpleQueue[str | None] = SimpleQueue()
+        self.error: BaseException | None = None
+        self.sender = threading.Thread(target=self._send, name="journal-copy", daemon=True)
+        self.sender.start()
 
     def __call__(self, trip: Trip) -> None:
         old = _kept(self.kept, trip) if self.kept else None
@@ -332,10 +344,39 @@ class _CopyWriter:
             self.flush()
 
     def flush(self) -> None:
+        if self.error is not None:  # the transaction is lost: stop building
+            raise self.error
         if self.lines:
-            self.copy.write("".join(self.lines))
+            self.chunks.put("".join(self.lines))
             self.count += len(self.lines)
             self.lines = []
+
+    def close(self) -> None:
+        """Send what is left, wait for the server; raise the sender's error if any."""
+        try:
+            self.flush()
+        finally:
+            self.abort()
+        if self.error is not None:
+            raise self.error
+
+    def abort(self) -> None:
+        """Stop the sender after the chunks already handed over (idempotent)."""
+        if self.sender.is_alive():
+            self.chunks.put(None)
+            self.sender.join()
+
+    def _send(self) -> None:
+        sql = f"COPY trades ({_COPY_COLUMN_LIST}) FROM STDIN"
+        try:
+            with self.raw.cursor() as cur:
+                while (chunk := self.chunks.get()) is not None:
+                    with cur.copy(sql) as copy:
+                        copy.write(chunk)
+        except BaseException as exc:  # handed to the building thread
+            self.error = exc
+            while self.chunks.get() is not None:  # let close() and abort() finish
+                pass
 
 
 def _kept(kept: dict[uuid.UUID, Any], trip: Trip) -> tuple[Any, Any, Any] | None:
@@ -366,12 +407,13 @@ def _rebuild(session: Session, account_id: uuid.UUID, symbol: str | None) -> int
     with bulk_build():
         fills = _stored_fills(session, account_id, symbol)
         if raw is not None:
-            columns = ", ".join(f'"{c}"' for c in _COPY_COLUMNS)
-            with raw.cursor() as cur, cur.copy(f"COPY trades ({columns}) FROM STDIN") as copy:
-                writer = _CopyWriter(copy, account_id, kept)
+            writer = _CopyWriter(raw, account_id, kept)
+            try:
                 for trip in build_trips(account_id, fills, on_close=writer):
                     writer(trip)
-                writer.flush()
+                writer.close()
+            finally:
+                writer.abort()  # on an error too: nothing may use the connection before
             count = writer.count
         else:
             now = utc_now()
