@@ -14,6 +14,9 @@ from fastapi.testclient import TestClient
 from paperdesk_core.bus import decode
 from paperdesk_core.contracts.events import OrderAccepted
 from paperdesk_core.contracts.streams import ORDERS_ACCEPTED
+from sqlalchemy import create_engine, text
+
+from paperdesk_api.kit.pg_pool import GATE_APPLICATION_NAME
 
 ORDERS = "/api/v1/orders"
 
@@ -182,3 +185,30 @@ def test_fifty_concurrent_orders_never_overspend(
     reserved = sum(Decimal(o["qty"]) * Decimal(o["limit_price"]) for o in open_orders)
     assert reserved <= Decimal("100000")
     assert Decimal(client.get("/api/v1/account", headers=auth).json()["buying_power"]) >= 0
+
+
+def test_a_gate_connection_killed_by_the_server_is_replaced(
+    client: TestClient, auth: dict[str, str], sym: str, paperdesk_env: dict[str, str]
+) -> None:
+    # PostgreSQL only: the gate's asyncpg pool. A terminated backend fails the first
+    # statement of the next order, which is retried once on a new connection.
+    url = paperdesk_env["DATABASE_URL"]
+    if not url.startswith("postgresql"):
+        pytest.skip("the asyncio gate runs on PostgreSQL")
+    first = client.post(ORDERS, json=_buy(sym, "1"), headers=auth)
+    assert first.status_code == 201, first.text
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        killed = conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND application_name = :app"
+            ),
+            {"app": GATE_APPLICATION_NAME},
+        ).all()
+    admin.dispose()
+    assert killed
+    again = client.post(ORDERS, json=_buy(sym, "1"), headers=auth)
+    assert again.status_code == 201, again.text
+    listed = client.get(ORDERS, params={"status": "open"}, headers=auth).json()
+    assert {o["id"] for o in listed} == {first.json()["id"], again.json()["id"]}

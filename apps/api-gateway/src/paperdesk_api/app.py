@@ -36,7 +36,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.async_redis = None
     pool = getattr(app.state, "pg_pool", None)
     if pool is not None and pool[0] is asyncio.get_running_loop():
-        await pool[1].close()
+        await pool[2].close()
     app.state.pg_pool = None
 
 

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
+import asyncpg
 import redis
 import redis.asyncio as aioredis
 from fastapi import Depends, Request
@@ -22,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from paperdesk_api.errors import Unauthorized
-from paperdesk_api.kit.pg_pool import PgPool, conninfo
+from paperdesk_api.kit.pg_pool import create_pool
 from paperdesk_api.modules.auth._security import read_token
 
 TOKEN_URL = "/api/v1/auth/login"  # noqa: S105  (a URL, not a secret)
@@ -108,24 +109,35 @@ async def get_async_redis(request: Request) -> aioredis.Redis:
 AsyncRedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
 
 
-async def get_pg_pool(request: Request) -> PgPool | None:
+async def get_pg_pool(request: Request) -> asyncpg.Pool | None:
     """The app's asyncio PostgreSQL pool (one per event loop); None on other databases."""
     url = get_settings().db_url
     if make_url(url).get_backend_name() != "postgresql":
         return None
     loop = asyncio.get_running_loop()
-    held = getattr(request.app.state, "pg_pool", None)
-    if held is not None and held[0] is loop and held[1].conninfo == conninfo(url):
-        pool: PgPool = held[1]
+    state = request.app.state
+
+    def current() -> asyncpg.Pool | None:
+        held = getattr(state, "pg_pool", None)
+        if held is not None and held[0] is loop and held[1] == url:
+            found: asyncpg.Pool = held[2]
+            return found
+        return None
+
+    if (pool := current()) is not None:
         return pool
-    pool = PgPool(url, size=get_settings().api_pg_pool_size)
-    request.app.state.pg_pool = (loop, pool)
-    if held is not None and held[0] is loop:
-        await held[1].close()
+    stale = getattr(state, "pg_pool", None)
+    pool = await create_pool(url, get_settings().api_pg_pool_size)
+    if (raced := current()) is not None:  # another request made one meanwhile
+        await pool.close()
+        return raced
+    state.pg_pool = (loop, url, pool)
+    if stale is not None and stale[0] is loop:
+        await stale[2].close()
     return pool
 
 
-PgPoolDep = Annotated[PgPool | None, Depends(get_pg_pool)]
+PgPoolDep = Annotated[asyncpg.Pool | None, Depends(get_pg_pool)]
 
 _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 

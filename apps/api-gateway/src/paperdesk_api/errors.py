@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import psycopg
 import redis
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -96,13 +95,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _db_down(_request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable: %s", exc.orig)
-        return JSONResponse(
-            status_code=503, content=error_body("unavailable", "database unavailable")
-        )
-
-    @app.exception_handler(psycopg.OperationalError)
-    async def _pg_down(_request: Request, exc: psycopg.OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", exc)
         return JSONResponse(
             status_code=503, content=error_body("unavailable", "database unavailable")
         )

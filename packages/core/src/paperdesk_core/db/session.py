@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperdesk_core.config import get_settings
@@ -27,7 +29,35 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=20, max_overflow=20)
+    event.listen(engine, "checkout", _ping_if_idle)
+    event.listen(engine, "checkin", _mark_used)
+    return engine
+
+
+PING_AFTER_IDLE_S = 5.0
+
+
+def _mark_used(_dbapi_conn: Any, record: Any) -> None:
+    record.info["used_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    """Pre-ping a pooled connection only when it sat idle: a busy one proves itself.
+
+    ``pool_pre_ping`` costs a round trip on every checkout (a quarter of the fill
+    engine's database time under load). A connection that fails the ping is replaced
+    (``DisconnectionError`` makes the pool retry with a new one).
+    """
+    if time.monotonic() - record.info.get("used_at", 0.0) < PING_AFTER_IDLE_S:
+        return
+    try:
+        cur = dbapi_conn.cursor()
+        cur.execute("SELECT 1")
+        cur.close()
+        dbapi_conn.rollback()
+    except Exception as exc:
+        raise DisconnectionError(str(exc)) from exc
 
 
 @lru_cache

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 from fastapi.concurrency import run_in_threadpool
 from paperdesk_core.bus import EventBus, encode
 from paperdesk_core.clock import utc_now
@@ -50,8 +51,8 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from paperdesk_api.deps import active_user, get_redis
-from paperdesk_api.errors import AppError, Conflict, Invalid, NotFound
-from paperdesk_api.kit.pg_pool import Conn, PgPool
+from paperdesk_api.errors import AppError, Conflict, Invalid, NotFound, Unavailable
+from paperdesk_api.kit import pg_pool
 from paperdesk_api.modules.market.service import aread_quotes
 from paperdesk_api.modules.orders import pg_gate, schemas
 from paperdesk_api.modules.orders.repository import (
@@ -75,6 +76,10 @@ STATUS_FILTERS: dict[str, Sequence[str] | None] = {
     "rejected": ("rejected",),
     "all": None,
 }
+
+
+# Parametrised once: pydantic looks the generic up again on every subscription.
+AcceptedEnvelope = Envelope[OrderAccepted]
 
 
 class RiskRejected(AppError):
@@ -333,18 +338,36 @@ class OrderService:
             session.close()
 
     async def place_pg(
-        self, pool: PgPool, aredis: Any, user_id: uuid.UUID, payload: schemas.OrderCreate
+        self, pool: asyncpg.Pool, aredis: Any, user_id: uuid.UUID, payload: schemas.OrderCreate
     ) -> tuple[Order, bool]:
-        """``submit`` on PostgreSQL from the event loop, committed: see ``pg_gate``."""
-        async with pool.connection() as conn, conn.transaction():
-            rows = await pg_gate.load(conn, user_id, payload.symbol, payload.client_order_id)
-            if rows is not None:
-                return await self._gate_pg(conn, aredis, rows, payload)
+        """``submit`` on PostgreSQL from the event loop, committed: see ``pg_gate``.
+
+        A connection found broken before the gate read anything is replaced once.
+        """
+        for attempt in (1, 2):
+            loaded = False
+            try:
+                async with pool.acquire() as conn, conn.transaction():
+                    rows = await pg_gate.load(
+                        conn, user_id, payload.symbol, payload.client_order_id
+                    )
+                    loaded = True
+                    if rows is not None:
+                        return await self._gate_pg(conn, aredis, rows, payload)
+                break
+            except pg_pool.LOST as exc:
+                if loaded or attempt == 2:
+                    log.warning("database connection lost placing an order: %r", exc)
+                    raise Unavailable("database unavailable") from exc
         # No active user or no account: the ORM path answers with the right error.
         return await run_in_threadpool(self.place_sync, user_id, payload)
 
     async def _gate_pg(
-        self, conn: Conn, aredis: Any, rows: pg_gate.GateRows, payload: schemas.OrderCreate
+        self,
+        conn: asyncpg.Connection,
+        aredis: Any,
+        rows: pg_gate.GateRows,
+        payload: schemas.OrderCreate,
     ) -> tuple[Order, bool]:
         account = rows.account
         if rows.existing_order_id is not None:
@@ -372,13 +395,12 @@ class OrderService:
             approved=decision.approved,
             code=decision.code.value if decision.code else "approved",
             reason=decision.reason,
-            created_at=values["created_at"],
         )
         return Order(**values, filled_qty=ZERO, updated_at=values["created_at"]), True
 
     @staticmethod
     def _accepted(order: Order) -> Envelope[OrderAccepted]:
-        return Envelope[OrderAccepted](
+        return AcceptedEnvelope(
             event_type=EventType.ORDER_ACCEPTED,
             producer=PRODUCER,
             key=str(order.account_id),
