@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from paperdesk_core.db.models import Order
 
 from paperdesk_api.deps import (
     AsyncRedisDep,
@@ -35,8 +36,7 @@ async def place_order(
     user_id: TokenUserId,
     redis: AsyncRedisDep,
     pg: PgPoolDep,
-    response: Response,
-) -> schemas.Order | JSONResponse:
+) -> Response:
     """Place an order; a repeated ``client_order_id`` answers the original with 200.
 
     Committed before the answer (a rejected order too, with its audit row). On
@@ -47,14 +47,20 @@ async def place_order(
     else:
         placed, created = await run_in_threadpool(order_service.place_sync, user_id, payload)
     if not created:
-        response.status_code = status.HTTP_200_OK
-        return schemas.Order.model_validate(placed)
+        return _order_json(placed, status.HTTP_200_OK)
     if placed.status == "rejected":
         body = error_body("risk_rejected", placed.reject_reason or "rejected")
         body["detail"]["order_id"] = str(placed.id)
         return JSONResponse(status_code=422, content=body)
     await order_service.apublish_accepted(redis, placed)
-    return schemas.Order.model_validate(placed)
+    return _order_json(placed, status.HTTP_201_CREATED)
+
+
+def _order_json(order: Order, code: int) -> Response:
+    # Serialized once here: a returned model would be validated again against the
+    # response model (the schema still documents the route).
+    body = schemas.Order.model_validate(order).model_dump_json()
+    return Response(content=body, status_code=code, media_type="application/json")
 
 
 @router.get("", response_model=list[schemas.Order])
