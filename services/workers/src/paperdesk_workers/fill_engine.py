@@ -25,7 +25,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import FrameType
 from typing import Any
@@ -236,6 +236,8 @@ def close_order(session: Session, order_id: uuid.UUID, status: str) -> Order | N
 
 
 POLL_CHUNK = 1000
+RECENT = timedelta(minutes=2)  # covers clock skew between API hosts and the engine
+FULL_POLL_SECONDS = 60.0
 
 
 class _QuoteTick:
@@ -278,6 +280,7 @@ class FillEngine:
         self.market_since: dict[uuid.UUID, float] = {}
         self.last_tick: dict[str, float] = {}
         self._last_poll = 0.0
+        self._last_full_poll = 0.0
         self._last_reclaim = 0.0
         self.stopping = False
 
@@ -316,14 +319,21 @@ class FillEngine:
     def poll_orders(self, *, force: bool = False) -> None:
         """Load open orders the engine does not work yet (lost or early publishes).
 
-        Reads only the ids of the open orders, then the rows it lacks, in chunks.
+        Each poll reads the ids of the open orders placed in the last ``RECENT``; every
+        ``FULL_POLL_SECONDS`` (and when forced) the ids of all of them; then the rows it
+        lacks, in chunks.
         """
         now = time.monotonic()
         if not force and now - self._last_poll < self.poll_seconds:
             return
         self._last_poll = now
+        query = select(Order.id).where(Order.status.in_(OPEN))
+        if force or now - self._last_full_poll >= FULL_POLL_SECONDS:
+            self._last_full_poll = now
+        else:
+            query = query.where(Order.created_at >= utc_now() - RECENT)
         with self.sessions() as session:
-            ids = session.scalars(select(Order.id).where(Order.status.in_(OPEN))).all()
+            ids = session.scalars(query).all()
             missing = [i for i in ids if self.matching.get(i) is None]
             for start in range(0, len(missing), POLL_CHUNK):
                 chunk = missing[start : start + POLL_CHUNK]

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from paperdesk_core.clock import as_utc
@@ -17,6 +17,8 @@ from paperdesk_core.trading.orders import (
     WorkingOrder,
 )
 
+OPEN_SQL = "status IN ('new', 'partially_filled')"
+
 
 class Order(IdMixin, TimestampMixin, Base):
     """A paper order; statuses and fields follow API.md."""
@@ -25,6 +27,13 @@ class Order(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("account_id", "client_order_id"),
         Index("ix_orders_account_status", "account_id", "status"),
+        # The fill engine's poll for open orders it does not work yet.
+        Index(
+            "ix_orders_open_created",
+            "created_at",
+            postgresql_where=text(OPEN_SQL),
+            sqlite_where=text(OPEN_SQL),
+        ),
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
