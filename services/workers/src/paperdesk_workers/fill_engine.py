@@ -24,7 +24,7 @@ import signal
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from types import FrameType
@@ -72,7 +72,7 @@ from paperdesk_core.trading import (
     fill_model_from_settings,
 )
 from paperdesk_core.trading.ledger import Position as LedgerPosition
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger("paperdesk.fill_engine")
@@ -332,19 +332,28 @@ class FillEngine:
             self._last_full_poll = now
         else:
             query = query.where(Order.created_at >= utc_now() - RECENT)
-        with self.sessions() as session:
-            ids = session.scalars(query).all()
-            missing = [i for i in ids if self.matching.get(i) is None]
-            for start in range(0, len(missing), POLL_CHUNK):
-                chunk = missing[start : start + POLL_CHUNK]
-                rows = session.scalars(
-                    select(Order).where(Order.id.in_(chunk)).order_by(Order.created_at)
-                ).all()
-                for row in rows:
-                    if row.status in OPEN and self.matching.get(row.id) is None:
-                        self._work(session, row)
+        with self._reader() as conn:
+            ids = conn.execute(query).scalars().all()
+        missing = [i for i in ids if self.matching.get(i) is None]
+        for start in range(0, len(missing), POLL_CHUNK):
+            for row in self._read_orders(missing[start : start + POLL_CHUNK]):
+                if row.status in OPEN and self.matching.get(row.id) is None:
+                    self._work(row)
 
-    def _work(self, session: Session, row: Order) -> None:
+    def _reader(self) -> Connection:
+        """A connection in autocommit mode: a lone read needs no BEGIN and ROLLBACK."""
+        engine: Engine = self.sessions.kw["bind"]
+        return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    def _read_orders(self, ids: Sequence[uuid.UUID]) -> list[Order]:
+        """Order rows by id, oldest first, as detached objects (one autocommit read)."""
+        table = Order.__table__
+        query = select(table).where(table.c.id.in_(ids)).order_by(table.c.created_at)
+        with self._reader() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [Order(**r) for r in rows]
+
+    def _work(self, row: Order) -> None:
         if row.symbol not in self.instruments:
             self.load_instruments()
             if row.symbol not in self.instruments:
@@ -352,7 +361,7 @@ class FillEngine:
                 return
         order = row.working()
         if row.time_in_force in IMMEDIATE:
-            self._resolve_immediate(session, order)
+            self._resolve_immediate(order)
             return
         self.matching.add(order)
         if order.type is OrderType.MARKET:
@@ -362,9 +371,8 @@ class FillEngine:
         q = read_quotes(self.redis, [symbol]).get(symbol.upper())
         return None if q is None else _QuoteTick(symbol, q.price, q.bid, q.ask)
 
-    def _resolve_immediate(self, session: Session, order: WorkingOrder) -> None:
+    def _resolve_immediate(self, order: WorkingOrder) -> None:
         # ioc/fok resolve at once against the latest quote on a private book.
-        session.rollback()
         quote = self._quote(order.symbol)
         fills: list[Fill] = []
         if quote is not None:
@@ -383,24 +391,20 @@ class FillEngine:
         wanted = [p for p in payloads if self.matching.get(p.order_id) is None]
         if not wanted:
             return
-        with self.sessions() as session:
-            found = session.scalars(
-                select(Order).where(Order.id.in_([p.order_id for p in wanted]))
-            ).all()
-            rows = {r.id: r for r in found}
-            for payload in wanted:
-                row = rows.get(payload.order_id)
-                # Only a risk-approved row in an open status is worked; anything else (a
-                # message that skipped the gate, a replay of a finished order) is dropped.
-                if (
-                    row is None
-                    or row.status not in OPEN
-                    or row.account_id != payload.account_id
-                    or row.symbol != payload.symbol
-                    or self.matching.get(row.id) is not None
-                ):
-                    continue
-                self._work(session, row)
+        rows = {r.id: r for r in self._read_orders([p.order_id for p in wanted])}
+        for payload in wanted:
+            row = rows.get(payload.order_id)
+            # Only a risk-approved row in an open status is worked; anything else (a
+            # message that skipped the gate, a replay of a finished order) is dropped.
+            if (
+                row is None
+                or row.status not in OPEN
+                or row.account_id != payload.account_id
+                or row.symbol != payload.symbol
+                or self.matching.get(row.id) is not None
+            ):
+                continue
+            self._work(row)
 
     def on_canceled(self, payload: OrderUpdated) -> None:
         if self.matching.get(payload.order_id) is not None:
