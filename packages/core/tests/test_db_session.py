@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from paperdesk_core.db import session as db_session
 from sqlalchemy import create_engine, text
+
+from paperdesk_core.db import session as db_session
 
 
 def test_an_idle_connection_killed_by_the_server_is_replaced(

@@ -297,7 +297,7 @@ class OrderService:
 
         The account row is locked first, so concurrent orders of one account are checked
         one after the other against the buying power the previous ones reserved. The
-        caller commits. (``place_pg`` is the same gate in two statements.)
+        caller commits. (``place_pg`` is the same gate in three statements.)
         """
         active_user(session, user_id)
         account = self.account(session, user_id, lock=True)
