@@ -79,14 +79,15 @@ def test_websocket_pushes_live_quotes(stack: RunningStack) -> None:
     with connect(ws_url, open_timeout=10) as ws:
         ws.send(json.dumps({"action": "subscribe", "quotes": ["MSFT", "BTCUSD"]}))
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and len(seen) < 6:
+        # Live updates, not one snapshot repeated: three distinct tick times (a batch of
+        # the sim feed stamps both symbols alike, and a loaded machine batches more).
+        while time.monotonic() < deadline and len({q["ts"] for q in seen}) < 3:
             msg = json.loads(ws.recv(timeout=5))
             if msg["type"] == "quote":
                 seen.append(msg["data"])
     symbols = {str(q["symbol"]) for q in seen}
     assert symbols <= {"MSFT", "BTCUSD"}
-    assert len(seen) >= 6
-    assert len({q["ts"] for q in seen}) > 2  # live updates, not one snapshot repeated
+    assert len({q["ts"] for q in seen}) >= 3, seen
 
 
 def test_celery_worker_runs_tasks(stack: RunningStack, redis_url: str) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.stack_process import RunningStack, private_redis_url, running_stack
 
@@ -59,6 +59,9 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1360, "height": 860})
     context.set_default_timeout(15_000)
+    # Assertions wait as long as actions: the full suite loads both cores (CI once saw a
+    # type-ahead suggestion arrive after expect's default 5 s).
+    expect.set_options(timeout=15_000)
     page = context.new_page()
     yield page
     context.close()
