@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -208,6 +209,7 @@ def test_a_gate_connection_killed_by_the_server_is_replaced(
         ).all()
     admin.dispose()
     assert killed
+    time.sleep(0.5)  # the server's notice reaches the idle connection first (as on CI)
     again = client.post(ORDERS, json=_buy(sym, "1"), headers=auth)
     assert again.status_code == 201, again.text
     listed = client.get(ORDERS, params={"status": "open"}, headers=auth).json()

@@ -16,11 +16,13 @@ from sqlalchemy.engine import make_url
 IDLE_LIFETIME_S = 10.0
 GATE_APPLICATION_NAME = "paperdesk-api-async"  # in pg_stat_activity
 
-# A connection that broke (server restart, terminated backend, network).
+# A connection that broke (server restart, terminated backend, network). A backend
+# terminated while the connection sat idle can also surface as a protocol state error.
 LOST: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
     OSError,
 )
 

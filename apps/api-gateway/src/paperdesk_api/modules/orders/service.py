@@ -346,19 +346,21 @@ class OrderService:
         """
         for attempt in (1, 2):
             loaded = False
-            try:
-                async with pool.acquire() as conn, conn.transaction():
-                    rows = await pg_gate.load(
-                        conn, user_id, payload.symbol, payload.client_order_id
-                    )
-                    loaded = True
-                    if rows is not None:
-                        return await self._gate_pg(conn, aredis, rows, payload)
-                break
-            except pg_pool.LOST as exc:
-                if loaded or attempt == 2:
-                    log.warning("database connection lost placing an order: %r", exc)
-                    raise Unavailable("database unavailable") from exc
+            async with pool.acquire() as conn:
+                try:
+                    async with conn.transaction():
+                        rows = await pg_gate.load(
+                            conn, user_id, payload.symbol, payload.client_order_id
+                        )
+                        loaded = True
+                        if rows is not None:
+                            return await self._gate_pg(conn, aredis, rows, payload)
+                    break
+                except pg_pool.LOST as exc:
+                    conn.terminate()  # never back into the pool
+                    if loaded or attempt == 2:
+                        log.warning("database connection lost placing an order: %r", exc)
+                        raise Unavailable("database unavailable") from exc
         # No active user or no account: the ORM path answers with the right error.
         return await run_in_threadpool(self.place_sync, user_id, payload)
 
