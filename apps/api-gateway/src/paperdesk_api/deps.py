@@ -112,8 +112,6 @@ AsyncRedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
 async def get_pg_pool(request: Request) -> asyncpg.Pool | None:
     """The app's asyncio PostgreSQL pool (one per event loop); None on other databases."""
     url = get_settings().db_url
-    if make_url(url).get_backend_name() != "postgresql":
-        return None
     loop = asyncio.get_running_loop()
     state = request.app.state
 
@@ -124,8 +122,10 @@ async def get_pg_pool(request: Request) -> asyncpg.Pool | None:
             return found
         return None
 
-    if (pool := current()) is not None:
+    if (pool := current()) is not None:  # the hot path: no URL parsing per request
         return pool
+    if make_url(url).get_backend_name() != "postgresql":
+        return None
     stale = getattr(state, "pg_pool", None)
     pool = await create_pool(url, get_settings().api_pg_pool_size)
     if (raced := current()) is not None:  # another request made one meanwhile

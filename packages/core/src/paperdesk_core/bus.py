@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+import redis.asyncio
 from pydantic import ValidationError
 
 from paperdesk_core.config import get_settings
@@ -69,7 +70,9 @@ class Message:
 class EventBus:
     """Thin layer over Redis Streams that speaks envelopes."""
 
-    def __init__(self, client: redis.Redis, *, maxlen: int | None = None) -> None:
+    def __init__(
+        self, client: redis.Redis | redis.asyncio.Redis, *, maxlen: int | None = None
+    ) -> None:
         # redis-py's annotations mix sync and async results; treat replies as Any here.
         self.r: Any = client
         self.maxlen = maxlen if maxlen is not None else get_settings().stream_maxlen
@@ -78,6 +81,10 @@ class EventBus:
         """Validate and append one envelope; return its message id."""
         msg_id = self.r.xadd(stream, encode(envelope), maxlen=self.maxlen, approximate=True)
         return msg_id.decode() if isinstance(msg_id, bytes) else str(msg_id)
+
+    async def apublish(self, stream: str, envelope: Envelope[Any]) -> None:
+        """``publish`` on an asyncio client (``redis.asyncio``)."""
+        await self.r.xadd(stream, encode(envelope), maxlen=self.maxlen, approximate=True)
 
     def publish_many(self, stream: str, envelopes: Iterable[Envelope[Any]]) -> int:
         """Append many envelopes in one pipelined round trip; return how many."""

@@ -289,14 +289,7 @@ class FillEngine:
     def load_instruments(self) -> None:
         with self.sessions() as session:
             for r in session.scalars(select(InstrumentRow)):
-                self.instruments[r.symbol] = Instrument(
-                    symbol=r.symbol,
-                    tick_size=r.tick_size,
-                    lot_size=r.lot_size,
-                    calendar=r.calendar,
-                    asset_class=r.asset_class,
-                    tradable=r.tradable,
-                )
+                self.instruments[r.symbol] = r.domain()
 
     def rebuild(self) -> None:
         """Forget the in-memory books and reload every open order from the database."""

@@ -18,8 +18,8 @@ from typing import Any
 
 from asyncpg import Connection
 from paperdesk_core.db.models import Account, Order, Position
-from paperdesk_core.db.models import Instrument as InstrumentRow
 from paperdesk_core.db.models import RiskLimits as RiskLimitsRow
+from paperdesk_core.trading import Instrument
 
 # The lock is its own statement: a later statement's snapshot then sees every order the
 # previous holder of the lock committed (a subquery of the locking statement would not).
@@ -81,7 +81,7 @@ SELECT $16, o.account_id, o.id, $17, $18, $19, o.created_at FROM o
 
 @dataclass
 class GateRows:
-    """What the gate reads, as transient (never added) ORM objects."""
+    """What the gate reads: transient (never added) ORM rows and the instrument's rules."""
 
     account: Account
     existing_order_id: uuid.UUID | None
@@ -89,7 +89,7 @@ class GateRows:
     reserved_symbol: Decimal
     positions: list[Position]
     limits_row: RiskLimitsRow | None
-    instrument: InstrumentRow | None
+    instrument: Instrument | None
 
 
 async def load(
@@ -121,7 +121,7 @@ async def load(
         )
     instrument = None
     if i_sym is not None:
-        instrument = InstrumentRow(
+        instrument = Instrument(
             symbol=i_sym,
             tick_size=tick,
             lot_size=lot,

@@ -11,9 +11,8 @@ from typing import Any
 
 import asyncpg
 from fastapi.concurrency import run_in_threadpool
-from paperdesk_core.bus import EventBus, encode
+from paperdesk_core.bus import EventBus
 from paperdesk_core.clock import utc_now
-from paperdesk_core.config import get_settings
 from paperdesk_core.contracts.envelope import Envelope
 from paperdesk_core.contracts.events import OrderAccepted, OrderUpdated
 from paperdesk_core.contracts.streams import (
@@ -22,9 +21,8 @@ from paperdesk_core.contracts.streams import (
     ORDERS_EVENTS,
     EventType,
 )
-from paperdesk_core.db import get_sessionmaker
+from paperdesk_core.db import session_scope
 from paperdesk_core.db.models import Account, Order, Position, User
-from paperdesk_core.db.models import Instrument as InstrumentRow
 from paperdesk_core.db.models import RiskLimits as RiskLimitsRow
 from paperdesk_core.marketdata.quotes import Quote, read_quotes
 from paperdesk_core.trading import (
@@ -206,19 +204,6 @@ def build_view(
     )
 
 
-def _domain_instrument(row: InstrumentRow | None) -> Instrument | None:
-    if row is None:
-        return None
-    return Instrument(
-        symbol=row.symbol,
-        tick_size=row.tick_size,
-        lot_size=row.lot_size,
-        calendar=row.calendar,
-        asset_class=row.asset_class,
-        tradable=row.tradable,
-    )
-
-
 def _request(payload: schemas.OrderCreate, instrument: Instrument | None) -> OrderRequest:
     """The domain request, rounded and checked against the instrument (422 when invalid)."""
     request = OrderRequest(
@@ -307,7 +292,7 @@ class OrderService:
             if existing is not None:
                 return existing, False
         row = InstrumentRowRepository.from_session(session).get(payload.symbol)
-        instrument = _domain_instrument(row)
+        instrument = row.domain() if row is not None else None
         request = _request(payload, instrument)
         view = load_view(session, redis, account, request.symbol)
         decision = _decide(request, instrument, view)
@@ -326,16 +311,8 @@ class OrderService:
 
     def place_sync(self, user_id: uuid.UUID, payload: schemas.OrderCreate) -> tuple[Order, bool]:
         """``submit`` in a session of its own, committed (rejected orders too: audit)."""
-        session = get_sessionmaker()()
-        try:
-            placed = self.submit(session, get_redis(), user_id, payload)
-            session.commit()
-            return placed
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        with session_scope() as session:
+            return self.submit(session, get_redis(), user_id, payload)
 
     async def place_pg(
         self, pool: asyncpg.Pool, aredis: Any, user_id: uuid.UUID, payload: schemas.OrderCreate
@@ -376,7 +353,7 @@ class OrderService:
             found = await pg_gate.orders(conn, account.id, order_id=rows.existing_order_id)
             if found:
                 return found[0], False
-        instrument = _domain_instrument(rows.instrument)
+        instrument = rows.instrument
         request = _request(payload, instrument)
         netting = any(p.symbol == request.symbol for p in rows.positions)
         open_orders: Sequence[Order] = []
@@ -425,10 +402,8 @@ class OrderService:
 
     async def apublish_accepted(self, aredis: Any, order: Order) -> None:
         """``publish_accepted`` on the asyncio Redis client."""
-        maxlen = get_settings().stream_maxlen
-        fields = encode(self._accepted(order))
         try:
-            await aredis.xadd(ORDERS_ACCEPTED, fields, maxlen=maxlen, approximate=True)
+            await EventBus(aredis).apublish(ORDERS_ACCEPTED, self._accepted(order))
         except RedisError as exc:
             log.warning("could not publish order %s (the engine polls for it): %s", order.id, exc)
 

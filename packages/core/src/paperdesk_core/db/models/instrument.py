@@ -6,6 +6,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from paperdesk_core.db.base import Base, TimestampMixin
+from paperdesk_core.trading.instruments import Instrument as DomainInstrument
 
 
 class Instrument(TimestampMixin, Base):
@@ -23,3 +24,14 @@ class Instrument(TimestampMixin, Base):
     lot_size: Mapped[Decimal] = mapped_column(default=Decimal("1"))
     calendar: Mapped[str] = mapped_column(String(16), default="XNYS")
     tradable: Mapped[bool] = mapped_column(default=True)
+
+    def domain(self) -> DomainInstrument:
+        """The trading rules of this symbol (risk gate, order validation, matching)."""
+        return DomainInstrument(
+            symbol=self.symbol,
+            tick_size=self.tick_size,
+            lot_size=self.lot_size,
+            calendar=self.calendar,
+            asset_class=self.asset_class,
+            tradable=self.tradable,
+        )
