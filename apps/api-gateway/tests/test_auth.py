@@ -10,7 +10,8 @@ from paperdesk_core.db import session_scope
 from paperdesk_core.db.models import Account, User
 from sqlalchemy import select
 
-from paperdesk_api.modules.auth._security import issue_token
+from paperdesk_api.modules.auth import _security
+from paperdesk_api.modules.auth._security import issue_token, read_token
 from paperdesk_api.modules.auth.service import register_user
 
 PASSWORD = "correct horse battery"
@@ -179,3 +180,24 @@ def test_api_routes_require_auth(client: TestClient, path: str) -> None:
     r = client.get(path)
     assert r.status_code == 401
     assert r.json()["detail"]["code"] == "unauthenticated"
+
+
+def test_a_remembered_token_still_expires_on_time(
+    seeded: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_id = uuid.uuid4()
+    token, _ = issue_token(user_id, ttl_seconds=30)
+    assert read_token(token) == user_id  # verified, then remembered
+    assert read_token(token) == user_id
+    now = _security.time.time()
+    monkeypatch.setattr(_security.time, "time", lambda: now + 31)
+    assert read_token(token) is None
+    assert read_token(token[:-2] + ("AA" if not token.endswith("AA") else "BB")) is None
+
+
+def test_two_logins_in_one_second_get_two_tokens(seeded: dict[str, str]) -> None:
+    user_id = uuid.uuid4()
+    first, _ = issue_token(user_id)
+    second, _ = issue_token(user_id)
+    assert first != second
+    assert read_token(first) == read_token(second) == user_id
