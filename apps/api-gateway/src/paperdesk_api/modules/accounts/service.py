@@ -130,6 +130,7 @@ class AccountService:
         delta = account.starting_cash - account.cash
         account.cash = account.starting_cash
         account.trading_status = "active"
+        account.gate_inputs_changed()
         CashActivityRepository.from_session(session).add(
             CashActivity(
                 account_id=account.id,

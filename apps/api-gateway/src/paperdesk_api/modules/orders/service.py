@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from fastapi.concurrency import run_in_threadpool
@@ -67,6 +67,8 @@ log = logging.getLogger(__name__)
 
 PRODUCER = "api"
 ZERO = Decimal(0)
+# Optimistic attempts of the PostgreSQL gate before it locks the account.
+OPTIMISTIC_TRIES = 3
 
 STATUS_FILTERS: dict[str, Sequence[str] | None] = {
     "open": OPEN,
@@ -282,7 +284,7 @@ class OrderService:
 
         The account row is locked first, so concurrent orders of one account are checked
         one after the other against the buying power the previous ones reserved. The
-        caller commits. (``place_pg`` is the same gate in three statements.)
+        caller commits. (``place_pg`` is the same gate in two statements.)
         """
         active_user(session, user_id)
         account = self.account(session, user_id, lock=True)
@@ -306,6 +308,8 @@ class OrderService:
             code=decision.code.value if decision.code else "approved",
             reason=decision.reason,
         )
+        if decision.approved:
+            account.gate_inputs_changed()  # it reserves buying power
         session.flush()
         return order, True
 
@@ -319,27 +323,61 @@ class OrderService:
     ) -> tuple[Order, bool]:
         """``submit`` on PostgreSQL from the event loop, committed: see ``pg_gate``.
 
+        Optimistic first (read, decide, write if the account did not change meanwhile),
+        ``OPTIMISTIC_TRIES`` times, then under the account's lock.
+        """
+        for attempt in range(OPTIMISTIC_TRIES + 2):
+            try:
+                placed = await self._attempt_pg(
+                    pool, aredis, user_id, payload, locked=attempt >= OPTIMISTIC_TRIES
+                )
+            except asyncpg.UniqueViolationError:
+                continue  # the same client_order_id was placed meanwhile: read it
+            if placed is False:
+                # No active user or no account: the ORM path answers with the right error.
+                return await run_in_threadpool(self.place_sync, user_id, payload)
+            if placed is not None:
+                return placed
+        raise Unavailable("the account kept changing while the order was placed; try again")
+
+    async def _attempt_pg(
+        self,
+        pool: asyncpg.Pool,
+        aredis: Any,
+        user_id: uuid.UUID,
+        payload: schemas.OrderCreate,
+        *,
+        locked: bool,
+    ) -> tuple[Order, bool] | Literal[False] | None:
+        """One pass of the gate: None when the account changed, False without an account.
+
         A connection found broken before the gate read anything is replaced once.
         """
-        for attempt in (1, 2):
+        coid = payload.client_order_id
+        for connection in (1, 2):
             loaded = False
             async with pool.acquire() as conn:
                 try:
-                    async with conn.transaction():
-                        rows = await pg_gate.load(
-                            conn, user_id, payload.symbol, payload.client_order_id
-                        )
+                    if not locked:
+                        rows = await pg_gate.load(conn, user_id, payload.symbol, coid)
                         loaded = True
-                        if rows is not None:
-                            return await self._gate_pg(conn, aredis, rows, payload)
-                    break
+                        if rows is None:
+                            return False
+                        return await self._gate_pg(conn, aredis, rows, payload, locked=False)
+                    async with conn.transaction():
+                        if not await pg_gate.lock(conn, user_id):
+                            return False
+                        rows = await pg_gate.load(conn, user_id, payload.symbol, coid)
+                        loaded = True
+                        if rows is None:
+                            return False
+                        return await self._gate_pg(conn, aredis, rows, payload, locked=True)
                 except pg_pool.LOST as exc:
                     conn.terminate()  # never back into the pool
-                    if loaded or attempt == 2:
+                    if loaded or connection == 2:
                         log.warning("database connection lost placing an order: %r", exc)
                         raise Unavailable("database unavailable") from exc
-        # No active user or no account: the ORM path answers with the right error.
-        return await run_in_threadpool(self.place_sync, user_id, payload)
+        raise AssertionError("unreachable")
 
     async def _gate_pg(
         self,
@@ -347,7 +385,10 @@ class OrderService:
         aredis: Any,
         rows: pg_gate.GateRows,
         payload: schemas.OrderCreate,
-    ) -> tuple[Order, bool]:
+        *,
+        locked: bool,
+    ) -> tuple[Order, bool] | None:
+        """Decide and write; None when the account changed since ``rows`` were read."""
         account = rows.account
         if rows.existing_order_id is not None:
             found = await pg_gate.orders(conn, account.id, order_id=rows.existing_order_id)
@@ -360,21 +401,24 @@ class OrderService:
         other_reserved = rows.reserved_total
         if netting:
             open_orders = await pg_gate.orders(conn, account.id, open_in=request.symbol)
-            other_reserved -= rows.reserved_symbol
+            other_reserved -= sum((o.reserved_cash for o in open_orders), ZERO)
         quotes = await aread_quotes(aredis, view_symbols(rows.positions, request.symbol))
         view = build_view(
             account, rows.positions, open_orders, other_reserved, rows.limits_row, quotes
         )
         decision = _decide(request, instrument, view)
         values = _order_values(account.id, payload, request, decision)
-        await pg_gate.insert(
+        written = await pg_gate.insert(
             conn,
             values,
             decision_id=uuid.uuid4(),
             approved=decision.approved,
             code=decision.code.value if decision.code else "approved",
             reason=decision.reason,
+            gate_version=None if locked else rows.gate_version,
         )
+        if not written:
+            return None
         return Order(**values, filled_qty=ZERO, updated_at=values["created_at"]), True
 
     @staticmethod

@@ -45,6 +45,7 @@ class RiskService:
         row.halted = halted
         row.halt_reason = (reason or "halted by the user") if halted else ""
         account.trading_status = "halted" if halted else "active"
+        account.gate_inputs_changed()
         session.flush()
 
     def flatten(self, session: Session, redis: Any, user: User) -> tuple[list[Order], list[Order]]:
