@@ -110,6 +110,8 @@ def test_limit_fills_with_ledger_in_one_transaction(
         acct = s.get(Account, account_id)
         assert acct is not None
         assert acct.cash == Decimal(100000) - Decimal("99.5") * 4 - Decimal(99) * 6
+        assert acct.gate_version == 2  # each fill tells the order gate to read again
+        assert acct.reserved_open == 0  # PostgreSQL's trigger released the reservation
         pos = s.get(Position, (account_id, symbol))
         assert pos is not None
         assert pos.qty == 10
@@ -216,3 +218,23 @@ def test_ioc_resolves_at_once(engine: FillEngine, account_id: uuid.UUID, symbol:
         order = s.get(Order, oid)
         assert order is not None
         assert order.status == "canceled"
+
+
+def test_the_poll_works_an_order_whose_publish_was_lost(
+    engine: FillEngine, account_id: uuid.UUID, symbol: str
+) -> None:
+    # The ids are read on the poll thread while the loop goes on; the loop works them.
+    engine.poll_seconds = 0.0
+    oid = _order(account_id, symbol)
+    gone = _order(account_id, symbol)
+    engine.poll_orders()  # the ids are read on the poll thread from now on
+    with session_scope() as s:  # canceled after its id may have been read
+        row = s.get(Order, gone)
+        assert row is not None
+        row.status = "canceled"
+    deadline = time.monotonic() + 10
+    while engine.matching.get(oid) is None and time.monotonic() < deadline:
+        engine.poll_orders()
+        time.sleep(0.01)
+    assert engine.matching.get(oid) is not None
+    assert engine.matching.get(gone) is None

@@ -3,8 +3,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, Row, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from paperdesk_core.clock import as_utc
@@ -57,21 +58,36 @@ class Order(IdMixin, TimestampMixin, Base):
 
     def working(self) -> WorkingOrder:
         """The matching engine's and risk gate's view of this (open) order."""
-        return WorkingOrder(
-            id=self.id,
-            account_id=self.account_id,
-            symbol=self.symbol,
-            side=OrderSide(self.side),
-            type=OrderType(self.type),
-            tif=TimeInForce(self.time_in_force),
-            qty=self.qty,
-            created_at=as_utc(self.created_at),
-            limit_price=self.limit_price,
-            stop_price=self.stop_price,
-            filled_qty=self.filled_qty,
-            avg_fill_price=self.filled_avg_price,
-            status=OrderStatus(self.status),
-        )
+        return working_order(self)
+
+
+# The columns ``working_order`` reads, for a Core select that skips the ORM.
+WORKING_COLUMNS = tuple(
+    Order.__table__.c[name]
+    for name in (
+        "id", "account_id", "symbol", "side", "type", "time_in_force", "qty", "created_at",
+        "limit_price", "stop_price", "filled_qty", "filled_avg_price", "status",
+    )
+)  # fmt: skip
+
+
+def working_order(row: Order | Row[Any]) -> WorkingOrder:
+    """The matching engine's view of an order: an ``Order`` or a row of ``WORKING_COLUMNS``."""
+    return WorkingOrder(
+        id=row.id,
+        account_id=row.account_id,
+        symbol=row.symbol,
+        side=OrderSide(row.side),
+        type=OrderType(row.type),
+        tif=TimeInForce(row.time_in_force),
+        qty=row.qty,
+        created_at=as_utc(row.created_at),
+        limit_price=row.limit_price,
+        stop_price=row.stop_price,
+        filled_qty=row.filled_qty,
+        avg_fill_price=row.filled_avg_price,
+        status=OrderStatus(row.status),
+    )
 
 
 class Fill(Base):
