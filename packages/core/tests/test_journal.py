@@ -495,3 +495,67 @@ def test_rebuild_in_many_copy_chunks_equals_the_pure_build(
         kept = s.scalars(select(Trade.source).where(Trade.account_id == account_id)).all()
         assert len(kept) == len(expected)
         assert kept.count("import") == 1
+
+
+class _StubCopy:
+    def __init__(self, sink: list[str], fail: bool) -> None:
+        self.sink, self.fail = sink, fail
+
+    def __enter__(self) -> _StubCopy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def write(self, chunk: str) -> None:
+        if self.fail:
+            raise RuntimeError("server refused the chunk")
+        self.sink.append(chunk)
+
+
+class _StubRaw:
+    """The part of a psycopg connection the COPY writer uses."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.chunks: list[str] = []
+        self.fail = fail
+
+    def cursor(self) -> _StubRaw:
+        return self
+
+    def __enter__(self) -> _StubRaw:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def copy(self, sql: str) -> _StubCopy:
+        assert sql.startswith("COPY trades (")
+        return _StubCopy(self.chunks, self.fail)
+
+
+def test_copy_writers_shorten_the_switch_interval_while_they_run() -> None:
+    import sys
+
+    from paperdesk_core.journal import store
+
+    default = sys.getswitchinterval()
+    fills = [jf("buy", "1", "10", minute=0), jf("sell", "1", "11", minute=1)]
+    (trip,) = build_trips(ACCOUNT, fills)
+    raw = _StubRaw()
+    first = store._CopyWriter(raw, ACCOUNT, {})
+    second = store._CopyWriter(_StubRaw(), ACCOUNT, {})
+    assert sys.getswitchinterval() == pytest.approx(store.SENDER_SWITCH_INTERVAL)
+    first(trip)
+    first.close()
+    first.abort()  # idempotent: restores once
+    assert len(raw.chunks) == 1
+    assert sys.getswitchinterval() == pytest.approx(store.SENDER_SWITCH_INTERVAL)
+    second.close()
+    assert sys.getswitchinterval() == pytest.approx(default)
+
+    failing = store._CopyWriter(_StubRaw(fail=True), ACCOUNT, {})
+    failing(trip)
+    with pytest.raises(RuntimeError, match="refused"):
+        failing.close()
+    assert sys.getswitchinterval() == pytest.approx(default)

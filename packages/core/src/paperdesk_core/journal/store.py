@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import uuid
 from collections.abc import Iterable
@@ -313,6 +314,31 @@ def _copy_line(trip: Trip, account: str, now: str, kept: tuple[Any, Any, Any] | 
     )
 
 
+# The interpreter's thread switch interval while a sender thread runs (see _CopyWriter),
+# shared by concurrent rebuilds: the first one in lowers it, the last one out restores it.
+SENDER_SWITCH_INTERVAL = 0.0005
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_saved = 0.0
+
+
+def _prompt_threads() -> None:
+    global _switch_users, _switch_saved
+    with _switch_lock:
+        if _switch_users == 0:
+            _switch_saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_saved, SENDER_SWITCH_INTERVAL))
+        _switch_users += 1
+
+
+def _restore_threads() -> None:
+    global _switch_users
+    with _switch_lock:
+        _switch_users -= 1
+        if _switch_users == 0:
+            sys.setswitchinterval(_switch_saved)
+
+
 class _CopyWriter:
     """Stream trips to ``COPY trades`` from a sender thread (PostgreSQL via psycopg).
 
@@ -321,6 +347,11 @@ class _CopyWriter:
     statement's end) checks the foreign key of one chunk while the builder makes the
     next, and the builder never blocks on the socket. The caller must not use the
     connection before ``close`` returns.
+
+    The sender wakes a few times per chunk (next chunk, socket writable, statement done)
+    and each time needs the GIL from the builder, which holds it for the interpreter's
+    switch interval (5 ms by default): the server would sit idle for most of those
+    waits. While a writer runs the interval is 0.5 ms (``SENDER_SWITCH_INTERVAL``).
     """
 
     CHUNK = 2000
@@ -335,7 +366,13 @@ class _CopyWriter:
         self.chunks: SimpleQueue[str | None] = SimpleQueue()
         self.error: BaseException | None = None
         self.sender = threading.Thread(target=self._send, name="journal-copy", daemon=True)
-        self.sender.start()
+        _prompt_threads()
+        self.prompted = True
+        try:
+            self.sender.start()
+        except BaseException:
+            self.abort()
+            raise
 
     def __call__(self, trip: Trip) -> None:
         old = _kept(self.kept, trip) if self.kept else None
@@ -365,6 +402,9 @@ class _CopyWriter:
         if self.sender.is_alive():
             self.chunks.put(None)
             self.sender.join()
+        if self.prompted:
+            self.prompted = False
+            _restore_threads()
 
     def _send(self) -> None:
         sql = f"COPY trades ({_COPY_COLUMN_LIST}) FROM STDIN"
