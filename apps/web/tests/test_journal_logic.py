@@ -111,3 +111,15 @@ def test_calendar_weeks_start_on_monday() -> None:
     assert weeks[0].days[3].title == "2026-05-07: no trades"
     assert weeks[1].days[1].color.startswith("var(--tomato-")
     assert logic.calendar_weeks([]) == []
+
+
+def test_a_late_close_of_another_rows_tag_editor_keeps_the_open_one() -> None:
+    from paperdesk_web.states.journal import JournalState
+
+    state = JournalState(_reflex_internal_init=True)  # type: ignore[call-arg]
+    toggle = JournalState.toggle_tag_editor.fn  # type: ignore[attr-defined]
+    toggle(state, "b", True)
+    toggle(state, "a", False)  # row a's popover reports its close after b opened
+    assert state.tag_editor_id == "b"
+    toggle(state, "b", False)
+    assert state.tag_editor_id == ""

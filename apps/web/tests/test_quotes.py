@@ -97,3 +97,24 @@ def test_stream_messages_other_than_quotes_are_ignored():
 def test_a_change_that_rounds_to_zero_is_flat():
     view = quote_view({"symbol": "X", "price": "100.001", "prev_close": "100"})
     assert (view.change, view.direction) == ("+0.00", "flat")
+
+
+def test_a_stream_task_that_ends_with_its_session_stops_counting_as_alive():
+    # Log out, log in again: the old task leaves, and the next run_stream starts a new one
+    # at once instead of taking the old one for alive.
+    import time
+
+    from paperdesk_web.states.live import LiveState
+
+    state = LiveState(_reflex_internal_init=True)
+    state.token = "t1"
+    state._stream_gen = 3
+    state._stream_alive_at = time.monotonic()
+    assert state._stream_is_current(3, "t1")
+    assert state._stream_alive_at > 0
+    state.token = ""  # logged out
+    assert not state._stream_is_current(3, "t1")
+    assert state._stream_alive_at == 0.0
+    state._stream_gen, state._stream_alive_at = 4, 123.0  # a newer task runs
+    assert not state._stream_is_current(3, "t1")
+    assert state._stream_alive_at == 123.0

@@ -221,7 +221,13 @@ class JournalState(AuthState):
     # The inline tag editor.
     @rx.event
     def toggle_tag_editor(self, trade_id: str, is_open: bool) -> None:
-        """Open (or close) the tag editor of a row."""
+        """Open (or close) the tag editor of a row.
+
+        A row's editor that closed as another one opened may report it late: that close
+        leaves the open editor alone.
+        """
+        if not is_open and self.tag_editor_id != trade_id:
+            return
         self.tag_editor_id = trade_id if is_open else ""
         self.tag_draft = ""
         self.tag_hints = []

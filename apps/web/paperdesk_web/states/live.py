@@ -164,7 +164,16 @@ class LiveState(AuthState):
         self._apply_quotes({str(q["symbol"]): q for q in quotes if q.get("symbol")})
 
     def _stream_is_current(self, gen: int, token: str) -> bool:
-        return self._stream_gen == gen and bool(self.token) and self.token == token
+        """Whether task ``gen`` still serves this session (inside ``async with self``).
+
+        A task that finds the session moved on (logout, another token) ends; if no newer
+        task has started, it stops counting as alive, so the next ``run_stream`` (the
+        next login, even one that gets an equal token) starts a new one at once.
+        """
+        current = self._stream_gen == gen and bool(self.token) and self.token == token
+        if not current and self._stream_gen == gen:
+            self._stream_alive_at = 0.0
+        return current
 
     @rx.event(background=True)
     async def run_stream(self) -> None:
