@@ -141,10 +141,21 @@ def test_live_watchlist(web_stack: RunningStack, page: Page, screenshots: Path) 
 
     page.screenshot(path=str(screenshots / "dashboard.png"))
 
-    # A reload keeps the session and the selection.
+    # A reload keeps the session and the selection, and the prices keep moving.
     page.reload()
     expect(page.get_by_role("combobox", name="Watchlist")).to_have_text("Tech")
     expect(page.get_by_label("AAPL last price")).to_have_text(PRICE)
+    first, second = _wait_for_change(page, "AAPL")
+    assert first != second, f"AAPL stayed at {first} after a reload"
+
+    # So do they after a visit to another screen (each page load restarts the stream).
+    page.get_by_role("link", name="Journal").first.click()
+    page.wait_for_url(f"{web}/journal")
+    page.get_by_role("link", name="Dashboard").first.click()
+    page.wait_for_url(f"{web}/")
+    first, second = _wait_for_change(page, "AAPL")
+    assert first != second, f"AAPL stayed at {first} after visiting the journal"
+    expect(page.get_by_role("status", name=re.compile("^Connection"))).to_have_text("Live")
 
     # Rename, remove a symbol, delete the watchlist.
     page.get_by_role("button", name="Rename").click()

@@ -99,22 +99,17 @@ def test_a_change_that_rounds_to_zero_is_flat():
     assert (view.change, view.direction) == ("+0.00", "flat")
 
 
-def test_a_stream_task_that_ends_with_its_session_stops_counting_as_alive():
-    # Log out, log in again: the old task leaves, and the next run_stream starts a new one
-    # at once instead of taking the old one for alive.
-    import time
-
+def test_a_newer_stream_task_or_a_logout_ends_the_older_task():
+    # Each page load starts a task (Reflex cancels the previous page's on_load chain);
+    # the newest serves the session, an older one leaves at its next check.
     from paperdesk_web.states.live import LiveState
 
     state = LiveState(_reflex_internal_init=True)
     state.token = "t1"
     state._stream_gen = 3
-    state._stream_alive_at = time.monotonic()
     assert state._stream_is_current(3, "t1")
-    assert state._stream_alive_at > 0
+    state._stream_gen = 4  # the next page load's task
+    assert not state._stream_is_current(3, "t1")
+    assert state._stream_is_current(4, "t1")
     state.token = ""  # logged out
-    assert not state._stream_is_current(3, "t1")
-    assert state._stream_alive_at == 0.0
-    state._stream_gen, state._stream_alive_at = 4, 123.0  # a newer task runs
-    assert not state._stream_is_current(3, "t1")
-    assert state._stream_alive_at == 123.0
+    assert not state._stream_is_current(4, "t1")

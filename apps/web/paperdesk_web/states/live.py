@@ -5,6 +5,11 @@ the dashboard shows (`watched`), keeps only the newest quote per symbol and writ
 into the state at most `FLUSH_INTERVAL` apart, so a busy feed costs a session ~4 deltas a
 second. It reconnects with backoff and stops on logout, on a rejected token, or once the
 browser tab has been gone for `DISCONNECT_GRACE` seconds.
+
+Every page load starts the task anew and the newest one takes over: Reflex cancels the
+previous page's unfinished on_load chain, a running stream task included, on navigation,
+reload and reconnect, so a task that only started when no other seemed alive left the
+session without quotes after a reload.
 """
 
 from __future__ import annotations
@@ -40,7 +45,6 @@ SPARK_STEP = 1.0  # a sparkline gets a new point at most once a second per symbo
 BACKOFF_MIN = 0.5
 BACKOFF_MAX = 5.0
 DISCONNECT_GRACE = 15.0
-STALE_TASK = 5.0  # a task that has not checked in for this long is considered gone
 AUTH_CLOSE_CODES = frozenset({1008, 4001, 4003, 4401, 4403})
 
 
@@ -110,8 +114,6 @@ class LiveState(AuthState):
     _sparks: dict[str, list[float]] = {}
     _spark_at: dict[str, float] = {}
     _stream_gen: int = 0
-    _stream_token: str = ""
-    _stream_alive_at: float = 0.0
 
     # Helpers used by this state and by the dashboard (a substate).
     def _refresh_tiles(self) -> None:
@@ -164,32 +166,19 @@ class LiveState(AuthState):
         self._apply_quotes({str(q["symbol"]): q for q in quotes if q.get("symbol")})
 
     def _stream_is_current(self, gen: int, token: str) -> bool:
-        """Whether task ``gen`` still serves this session (inside ``async with self``).
-
-        A task that finds the session moved on (logout, another token) ends; if no newer
-        task has started, it stops counting as alive, so the next ``run_stream`` (the
-        next login, even one that gets an equal token) starts a new one at once.
-        """
-        current = self._stream_gen == gen and bool(self.token) and self.token == token
-        if not current and self._stream_gen == gen:
-            self._stream_alive_at = 0.0
-        return current
+        """Whether task ``gen`` still serves this session (inside ``async with self``)."""
+        return self._stream_gen == gen and bool(self.token) and self.token == token
 
     @rx.event(background=True)
     async def run_stream(self) -> None:
-        """Stream quotes from the API for this session until it ends (one task at a time)."""
+        """Stream quotes from the API for this session until it ends (the newest call wins)."""
         async with self:
+            self._stream_gen += 1  # an older task of this session leaves at its next check
             if not self.token:
                 self.status = "offline"
                 return
-            alive = time.monotonic() - self._stream_alive_at < STALE_TASK
-            if alive and self._stream_token == self.token:
-                return  # this session already streams
-            self._stream_gen += 1
             gen = self._stream_gen
             token = self.token
-            self._stream_token = token
-            self._stream_alive_at = time.monotonic()
             client_token = self.router.session.client_token
         backoff = BACKOFF_MIN
         while True:
@@ -204,14 +193,12 @@ class LiveState(AuthState):
                 async with self:
                     if self._stream_gen == gen:
                         self.status = "offline"
-                        self._stream_alive_at = 0.0
                 return
             except InvalidStatus as exc:
                 if exc.response.status_code in (401, 403):
                     async with self:
                         if self._stream_gen == gen:
                             self.status = "offline"
-                            self._stream_alive_at = 0.0
                     return
             except (OSError, TimeoutError, WebSocketException) as exc:
                 logger.debug("quote stream dropped: %r", exc)
@@ -219,7 +206,6 @@ class LiveState(AuthState):
                 if not self._stream_is_current(gen, token):
                     return
                 self.status = "reconnecting"
-                self._stream_alive_at = time.monotonic()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX)
 
@@ -260,7 +246,6 @@ class LiveState(AuthState):
                 async with self:
                     if not self._stream_is_current(gen, token):
                         return False
-                    self._stream_alive_at = time.monotonic()
                     if self.status != "live":
                         self.status = "live"
                     if batch:
@@ -272,17 +257,9 @@ class LiveState(AuthState):
                 if presence.gone():
                     async with self:
                         if self._stream_gen == gen:
-                            self._stream_alive_at = 0.0
                             self.status = "offline"
                     return False
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
-
-    @rx.event
-    def stop_stream(self) -> None:
-        """End the session's stream (its task notices within a moment)."""
-        self._stream_gen += 1
-        self._stream_alive_at = 0.0
-        self.status = "offline"
