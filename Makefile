@@ -16,7 +16,9 @@ install: $(STAMP)
 $(STAMP): requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.8
-	$(BIN)/uv pip sync --python $(BIN)/python requirements.lock
+	# Bytecode now, once: PYTHONDONTWRITEBYTECODE is set, so without it every process of the
+	# stack would compile pandas, numba and the rest from source at start (~10 s each).
+	$(BIN)/uv pip sync --compile-bytecode --python $(BIN)/python requirements.lock
 	@touch $(STAMP)
 
 # `paperdesk up` applies the migrations before it starts anything.
