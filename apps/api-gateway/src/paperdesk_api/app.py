@@ -59,18 +59,19 @@ def create_app() -> FastAPI:
         expose_headers=["Retry-After"],
     )
     app.add_middleware(MetricsMiddleware)
-    app.include_router(ops_router)
     api = APIRouter(prefix=API_PREFIX)
+    # Routes are matched in order: the busiest route (POST /orders) is tried first.
+    api.include_router(orders_router)
     api.include_router(auth_router)
     api.include_router(market_router)
     api.include_router(watchlists_router)
-    api.include_router(orders_router)
     api.include_router(accounts_router)
     api.include_router(risk_router)
     api.include_router(backtests_router)
     api.include_router(journal_router)
     api.include_router(stream_router)
     app.include_router(api)
+    app.include_router(ops_router)
     return app
 
 
