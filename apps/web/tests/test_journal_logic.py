@@ -113,6 +113,15 @@ def test_calendar_weeks_start_on_monday() -> None:
     assert logic.calendar_weeks([]) == []
 
 
+def test_calendar_rows_are_labelled_by_a_shown_day() -> None:
+    # Tue 1 Dec 2026 is in the week of Mon 30 Nov, which is not shown.
+    weeks = logic.calendar_weeks([{"date": "2026-12-01", "pnl": "-3", "trades": 2}])
+    assert [w.label for w in weeks] == ["Dec 2026"]
+    # A hidden 1st after the last traded day does not label its row either.
+    weeks = logic.calendar_weeks([{"date": "2026-10-28", "pnl": "1", "trades": 1}])
+    assert [w.label for w in weeks] == ["Oct 2026"]
+
+
 def test_a_late_close_of_another_rows_tag_editor_keeps_the_open_one() -> None:
     from paperdesk_web.states.journal import JournalState
 

@@ -440,12 +440,14 @@ def calendar_weeks(daily: Sequence[Mapping[str, Any]], currency: str = "USD") ->
         label = ""
         for offset in range(7):
             day = start + timedelta(days=offset)
-            if day.day == 1 or (not weeks and offset == 0):
-                label = label or day.strftime("%b %Y")
             traded = days.get(day)
             if day < first or day > last:
                 cells.append(CalendarDay("", "", "", "transparent", ""))
                 continue
+            # A row is labelled by the first shown day or the 1st of a month in it (never a
+            # hidden day: a first week starting on Mon 30 Nov shows "Dec" for Tue 1 Dec).
+            if day == first or day.day == 1:
+                label = label or day.strftime("%b %Y")
             if traded is None:
                 title = f"{day.isoformat()}: no trades"
                 color, text = "var(--gray-3)", "var(--gray-10)"
