@@ -230,18 +230,18 @@ def test_json_and_a_json_suffixed_type_are_placed_alike(
     client: TestClient, auth: dict[str, str], sym: str
 ) -> None:
     body = {**_buy(sym, "2"), "type": "limit", "limit_price": "99.5", "time_in_force": "gtc"}
-    fast = client.post(ORDERS, json={**body, "client_order_id": "fast-1"}, headers=auth)
-    slow = client.post(
+    plain = client.post(ORDERS, json={**body, "client_order_id": "plain-1"}, headers=auth)
+    suffixed = client.post(
         ORDERS,
-        content=json.dumps({**body, "client_order_id": "route-1"}),
+        content=json.dumps({**body, "client_order_id": "suffixed-1"}),
         headers={**auth, "Content-Type": "application/vnd.paperdesk+json"},
     )
-    assert fast.status_code == slow.status_code == 201, (fast.text, slow.text)
-    same = {k: v for k, v in fast.json().items() if k not in VARY}
-    assert same == {k: v for k, v in slow.json().items() if k not in VARY}
-    again = client.post(ORDERS, json={**body, "client_order_id": "route-1"}, headers=auth)
+    assert plain.status_code == suffixed.status_code == 201, (plain.text, suffixed.text)
+    same = {k: v for k, v in plain.json().items() if k not in VARY}
+    assert same == {k: v for k, v in suffixed.json().items() if k not in VARY}
+    again = client.post(ORDERS, json={**body, "client_order_id": "suffixed-1"}, headers=auth)
     assert again.status_code == 200
-    assert again.json()["id"] == slow.json()["id"]
+    assert again.json()["id"] == suffixed.json()["id"]
     rejected = client.post(ORDERS, json={**_buy(sym), "qty": "100000000"}, headers=auth)
     assert rejected.status_code == 422
     assert rejected.json()["detail"]["code"] == "risk_rejected"
