@@ -2,6 +2,11 @@
 
 Each module ``bench/bench_<name>.py`` defines ``run() -> dict`` returning its figures
 (numbers with units in their keys, plus the targets they are judged against).
+
+Each result also carries ``cpu_probe_ms``: how long a fixed pure-Python loop took just
+before the benchmark ran. The figures of a shared 2-core machine move with its
+neighbours (the same loop took 224 to 402 ms over one minute on an idle machine here);
+the probe says how fast the machine was when a figure was taken.
 """
 
 from __future__ import annotations
@@ -15,6 +20,13 @@ from pathlib import Path
 from typing import Any
 
 
+def cpu_probe_ms() -> float:
+    """Milliseconds for a fixed single-core loop (higher: a slower machine right now)."""
+    t0 = time.perf_counter()
+    sum(range(20_000_000))
+    return round((time.perf_counter() - t0) * 1000, 1)
+
+
 def main(argv: list[str]) -> int:
     here = Path(__file__).parent
     names = sorted(p.stem.removeprefix("bench_") for p in here.glob("bench_*.py"))
@@ -26,6 +38,7 @@ def main(argv: list[str]) -> int:
     failed = False
     for name in wanted:
         mod = importlib.import_module(f"bench.bench_{name}")
+        probe = cpu_probe_ms()
         t0 = time.perf_counter()
         try:
             res = mod.run()
@@ -33,6 +46,7 @@ def main(argv: list[str]) -> int:
             res = {"error": f"{type(exc).__name__}: {exc}"}
             failed = True
         res["wall_s"] = round(time.perf_counter() - t0, 3)
+        res["cpu_probe_ms"] = probe
         out["results"][name] = res
         print(f"# {name}: {json.dumps(res)}", file=sys.stderr, flush=True)
     results_dir = here / "results"
