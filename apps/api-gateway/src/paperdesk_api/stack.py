@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -15,6 +16,8 @@ from types import FrameType
 import httpx
 from paperdesk_core.config import get_settings
 from paperdesk_core.redis_server import EmbeddedRedis
+
+from paperdesk_api.serve import listen_sockets
 
 ALL_COMPONENTS = ("api", "workers", "ingestion", "web")
 WEB_DIR = Path(__file__).resolve().parents[3] / "web"
@@ -31,15 +34,15 @@ class Stack:
     redis: EmbeddedRedis | None = None
     _stopping: bool = False
 
-    def commands(self) -> dict[str, list[str]]:
+    def commands(self, api_fds: Sequence[int] = ()) -> dict[str, list[str]]:
+        """Each component's command; one API process per listening socket in ``api_fds``."""
         py = sys.executable
+        api = {
+            f"api:{i + 1}" if i else "api": [py, "-m", "paperdesk_api.serve", "--fd", str(fd)]
+            for i, fd in enumerate(api_fds)
+        }
         return {
-            "api": [
-                py, "-m", "uvicorn", "paperdesk_api.app:app",
-                "--host", self.host, "--port", str(self.api_port),
-                "--no-access-log", "--log-level", "warning",
-                "--workers", str(self.api_workers),
-            ],
+            **api,
             "workers": [
                 py, "-m", "celery", "-A", "paperdesk_workers.celery_app", "worker",
                 "--loglevel", "INFO", "--concurrency", "2", "--without-gossip",
@@ -81,11 +84,19 @@ class Stack:
 
         upgrade()
         env = self.env()
-        cmds = self.commands()
-        for name, cmd in cmds.items():
-            if name.split(":")[0] in self.components:
-                cwd = WEB_DIR if name == "web" else None
-                self.procs[name] = subprocess.Popen(cmd, env=env, cwd=cwd)
+        sockets = []
+        if "api" in self.components:
+            sockets = listen_sockets(self.host, self.api_port, self.api_workers)
+        try:
+            for name, cmd in self.commands([s.fileno() for s in sockets]).items():
+                component = name.split(":")[0]
+                if component in self.components:
+                    cwd = WEB_DIR if name == "web" else None
+                    fds = (int(cmd[-1]),) if component == "api" else ()
+                    self.procs[name] = subprocess.Popen(cmd, env=env, cwd=cwd, pass_fds=fds)
+        finally:
+            for sock in sockets:  # each API process holds its own
+                sock.close()
 
     def wait_ready(self, timeout: float = 600.0) -> bool:
         """Wait for the API (and the web UI when started) to answer."""
