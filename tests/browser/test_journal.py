@@ -143,17 +143,20 @@ def test_journal_and_analytics(web_stack: RunningStack, page: Page, screenshots:
     # Tag the older trade through the inline editor.
     target = rows.nth(1)
     expect(target.get_by_label(re.compile("^P&L of "))).to_have_text(_pnl_text(older["pnl"]))
+    # The open editor only: a closed one stays in the page while it fades out, and typing
+    # into it would move the focus out of the one just opened (which closes it).
+    editor = page.locator("[role=dialog][data-state=open]").get_by_label("New tag")
     target.get_by_role("button", name=re.compile("^Add tag to ")).click()
-    page.get_by_label("New tag").fill("breakout")
-    page.get_by_label("New tag").press("Enter")
+    editor.fill("breakout")
+    editor.press("Enter")
     expect(target.get_by_test_id("trade-tag")).to_have_text("breakout")
 
     # The other trade's editor suggests the tag already in use (autocomplete).
     first.get_by_role("button", name=re.compile("^Add tag to ")).click()
-    page.get_by_label("New tag").fill("br")
+    editor.fill("br")
     expect(page.get_by_role("button", name="Use tag breakout")).to_be_visible()
-    page.get_by_label("New tag").fill("fade")
-    page.get_by_label("New tag").press("Enter")
+    editor.fill("fade")
+    editor.press("Enter")
     expect(first.get_by_test_id("trade-tag")).to_have_text("fade")
 
     # The side panel: chart with entry and exit, notes with preview, rating, planned stop.
