@@ -7,12 +7,13 @@ entries, tens of thousands under load) pays for that state in every full pass: 4
 of CPU taken from the API beside it on 2 cores.
 
 ``Freezer.tick`` (called from the process's loop) runs a full collection and freezes
-what survives every ``every`` seconds. Frozen objects are left out of every later pass,
-so that collection, and the automatic ones in between, only walk objects younger than
-``every`` (a few milliseconds). Frozen objects are still freed by reference counting when they are dropped
-(an order leaving the book); only reference cycles that become garbage after being
-frozen wait, until the full collection over everything (unfreeze, collect, freeze)
-that runs every ``full_every`` seconds.
+what survives every ``every`` seconds. Frozen objects are left out of every later
+pass, so that collection, and the automatic ones in between, only walk objects younger
+than ``every`` (a few milliseconds). Frozen objects are still freed by reference
+counting when they are dropped (an order leaving the book); only reference cycles that
+become garbage after being frozen wait, until the full collection over everything
+(unfreeze, collect, freeze) that runs every ``full_every`` seconds: one longer pause
+(the old full pass, over everything) every 10 minutes instead of every few seconds.
 """
 
 from __future__ import annotations
