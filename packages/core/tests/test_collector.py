@@ -67,3 +67,12 @@ def test_full_collection_frees_cycles_dropped_after_freezing() -> None:
     clock.now = 10.0
     freezer.tick()
     assert ref() is None
+
+
+def test_made_it_freezes_what_is_alive_and_close_hands_it_back() -> None:
+    kept = Cyclic()
+    freezer = Freezer(every=1.0, full_every=60.0, clock=Clock())
+    assert gc.get_freeze_count() > 0
+    freezer.close()
+    assert gc.get_freeze_count() == 0
+    assert kept.me is kept

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,14 +29,14 @@ API_PREFIX = "/api/v1"
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # Everything imported so far lives as long as the process: keep it out of the
-    # collector's full passes (shorter GC pauses under load); so, once a second, is what
-    # outlived a second (caches, pooled connections): full passes over those took 15-35
-    # ms, about once a second in each worker at 500 orders/s.
-    gc.freeze()
-    freezing = asyncio.create_task(_freeze_survivors(), name="gc-freezer")
+    # Everything imported so far lives as long as the process, and so, mostly, does what
+    # outlives a second (caches, pooled connections): keep both out of the collector's
+    # full passes, which took 15-35 ms about once a second in each worker at 500 orders/s.
+    freezer = Freezer()
+    freezing = asyncio.create_task(_freeze_survivors(freezer), name="gc-freezer")
     yield
     freezing.cancel()
+    freezer.close()
     await app.state.quote_hub.stop()
     held = getattr(app.state, "async_redis", None)
     if held is not None and held[0] is asyncio.get_running_loop():
@@ -49,8 +48,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.pg_pool = None
 
 
-async def _freeze_survivors() -> None:
-    freezer = Freezer()
+async def _freeze_survivors(freezer: Freezer) -> None:
     while True:
         await asyncio.sleep(freezer.every)
         freezer.tick()

@@ -6,7 +6,8 @@ entries, tens of thousands under load) pays for that state in every full pass: 4
 135 ms every 2 to 3 s in the orders bench, each one a stall in the process and a burst
 of CPU taken from the API beside it on 2 cores.
 
-``Freezer.tick`` (called from the process's loop) runs a full collection and freezes
+A ``Freezer`` freezes everything alive when it is made (modules, settings, what the
+process loaded at start-up). ``Freezer.tick`` (called from the process's loop) runs a full collection and freezes
 what survives every ``every`` seconds. Frozen objects are left out of every later
 pass, so that collection, and the automatic ones in between, only walk objects younger
 than ``every`` (a few milliseconds). Frozen objects are still freed by reference
@@ -41,6 +42,11 @@ class Freezer:
         now = clock()
         self._next = now + every
         self._next_full = now + full_every
+        gc.freeze()
+
+    def close(self) -> None:
+        """Hand every frozen object back to the collector (a process that lives on)."""
+        gc.unfreeze()
 
     def tick(self) -> None:
         """Freeze (or collect fully) when due; cheap otherwise."""

@@ -18,7 +18,6 @@ Guarantees:
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import signal
@@ -647,7 +646,6 @@ class FillEngine:
         # the process, and the orders worked later live until they leave the book: keep
         # them out of the collector's full passes, which took 45-135 ms every 2-3 s under
         # a stream of orders (a stall in tick to fill, and a core taken from the API).
-        gc.freeze()
         freezer = Freezer()
         log.info("fill engine working %d orders", len(self.matching))
         while not self.stopping:

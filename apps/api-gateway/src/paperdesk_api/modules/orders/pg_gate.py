@@ -3,11 +3,12 @@
 The ORM path (``service.OrderService.submit``) costs about ten round trips, their Python
 and a thread hop per order. Here one statement reads the gate's inputs (user, limits,
 instrument, the reserved cash a trigger keeps on the account row, positions, an earlier
-order with the same ``client_order_id`` and the account's ``gate_version``) and one writes the order with its audit row, each in
-its own implicit transaction: an accepted order is written only if ``gate_version`` is
-still the one read, and bumps it (optimistic concurrency; accepted orders, fills,
-resets and halts bump it, so anything that could change the decision makes the write
-miss and the gate read again). A rejected order reserves nothing and is written as is.
+order with the same ``client_order_id`` and the account's ``gate_version``) and one
+writes the order with its audit row, each in its own implicit transaction: an accepted
+order is written only if ``gate_version`` is still the one read, and bumps it
+(optimistic concurrency; accepted orders, fills, resets and halts bump it, so anything
+that could change the decision makes the write miss and the gate read again). A
+rejected order reserves nothing and is written as is.
 An account too contended for that takes the locking path: ``lock`` first, the same
 statements in one transaction. The risk decision is the same code on every path.
 """
